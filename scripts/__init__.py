@@ -1,0 +1,1 @@
+"""Programs behind the nox sessions: patch queue, stack build, smoke run."""
