@@ -200,9 +200,7 @@ def _guard(fork: Fork) -> None:
     """Refuse to act on a fork that is mid-operation or on another branch."""
     repo = fork.path
     if not is_repo(repo):
-        raise PatchQueueError(
-            f"{repo} exists but is not a git repository. Move it aside and run `nox -s sync`."
-        )
+        raise PatchQueueError(f"{repo} exists but is not a git repository. Move it aside and run `nox -s sync`.")
     busy = operation_in_progress(repo)
     if busy:
         raise PatchQueueError(
@@ -270,9 +268,7 @@ def apply_series(fork: Fork, patches: list[tuple[str, bytes]]) -> None:
             git(repo, "reset", "--quiet", "--hard", "HEAD")
             _mark(repo)
             detail = exc.stderr or exc.stdout
-            raise PatchApplyError(
-                fork.name, name, index, len(patches), _failed_files(detail, data), detail
-            ) from None
+            raise PatchApplyError(fork.name, name, index, len(patches), _failed_files(detail, data), detail) from None
     added = git(repo, "rev-list", "--count", f"{start}..HEAD").strip()
     if int(added) != len(patches):
         raise PatchQueueError(

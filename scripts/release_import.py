@@ -151,8 +151,6 @@ def find_release_commit(repo: Path, pin: Pin) -> str | None:
     """The commit on the upstream branch that imported exactly this artifact."""
     if rev(repo, UPSTREAM_BRANCH) is None:
         return None
-    out = git(
-        repo, "log", "--format=%H", "--fixed-strings", f"--grep=Sha256: {pin.sha256}", UPSTREAM_BRANCH
-    )
+    out = git(repo, "log", "--format=%H", "--fixed-strings", f"--grep=Sha256: {pin.sha256}", UPSTREAM_BRANCH)
     found = out.split()
     return found[0] if found else None

@@ -1,0 +1,77 @@
+"""The only entry point users type. Sessions are wiring; the logic lives in
+scripts/ (tested without nox)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+if sys.version_info < (3, 11):  # noqa: UP036 (nox may run on an older Python)
+    sys.exit(f"mmlab-extension needs Python >= 3.11 to run nox, not {sys.version.split()[0]}")
+sys.path.insert(0, str(Path(__file__).parent))
+from scripts.paths import venv_dir
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "test"]
+nox.needs_version = ">=2024.3.2"
+
+HOST_PYTHON = sys.executable
+
+
+def _stack_python() -> str:
+    return str(venv_dir() / "bin" / "python")
+
+
+def _ensure_stack(session: nox.Session) -> None:
+    """sync + build; seconds when nothing changed."""
+    session.run(HOST_PYTHON, "-m", "scripts.patch_queue", "sync", external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack_env", external=True)
+
+
+@nox.session
+def setup(session: nox.Session) -> None:
+    """Fresh clone -> patched, built, importable stack (.venv)."""
+    _ensure_stack(session)
+
+
+@nox.session
+def sync(session: nox.Session) -> None:
+    """Import the pinned releases and apply the patch series (-- --force [fork...])."""
+    session.run(HOST_PYTHON, "-m", "scripts.patch_queue", "sync", *session.posargs, external=True)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the shared environment from the synced forks."""
+    session.run(HOST_PYTHON, "-m", "scripts.stack_env", external=True)
+
+
+@nox.session
+def smoke(session: nox.Session) -> None:
+    """Set up the stack, import it, and run mmcv's compiled nms and Voxelization."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", "scripts.smoke", external=True)
+
+
+@nox.session
+def test(session: nox.Session) -> None:
+    """Set up the stack and run pytest in it (-- pytest args)."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", "pytest", *session.posargs, external=True)
+
+
+@nox.session
+def patches(session: nox.Session) -> None:
+    """Patch queue: -- export | check | lint | status [fork...]."""
+    if not session.posargs:
+        session.error("usage: nox -s patches -- <export|check|lint|status> [fork...]")
+    session.run(HOST_PYTHON, "-m", "scripts.patch_queue", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="venv")
+def lint(session: nox.Session) -> None:
+    """ruff, ruff-format, whitespace fixers and the patch lint, through pre-commit."""
+    session.install("pre-commit==4.7.0")
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)

@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny releases and patch directories in a temp folder."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from scripts.gitcmd import git_env
+from scripts.patch_queue import Fork
+from scripts.pins import Pin
+
+TINY_FILES = {
+    "tiny/__init__.py": ("__version__ = '1.0'\n", 0o644),
+    "tiny/core.py": ("def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n", 0o644),
+    "setup.py": ("from setuptools import setup\nsetup(name='tiny')\n", 0o644),
+    "run.sh": ("#!/bin/sh\necho tiny\n", 0o755),
+    "PKG-INFO": ("Name: tiny\n", 0o644),
+    "tiny.egg-info/PKG-INFO": ("Name: tiny\n", 0o644),
+}
+
+
+def make_sdist(path: Path, files: dict[str, tuple[str, int]], top: str = "tiny-1.0") -> str:
+    """Write a .tar.gz like an sdist; return its sha256."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, (text, mode) in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode, info.mtime = len(data), mode, 1700000000
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buffer.getvalue())
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "cache"
+    monkeypatch.setenv("MMLAB_CACHE_DIR", str(path))
+    (path / "artifacts").mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path, cache) -> Fork:
+    """A fork 'tiny' pinned to a generated release, with an empty series."""
+    artifact = cache / "artifacts" / "tiny-1.0.tar.gz"
+    sha = make_sdist(artifact, TINY_FILES)
+    root = tmp_path / "root"
+    (root / "patches" / "tiny").mkdir(parents=True)
+    (root / "patches" / "tiny" / "series").write_text("")
+    pin = Pin(fork="tiny", package="tiny", version="1.0", artifact="tiny-1.0.tar.gz", sha256=sha)
+    return Fork(pin, root)
+
+
+def commit_in_fork(fork: Fork, path: str, text: str, subject: str, trailers: bool = True) -> None:
+    """Edit a file in the fork and commit it the way a user would."""
+    (fork.path / path).write_text(text)
+    body = f"{subject}\n\nExplain the change.\n"
+    if trailers:
+        body += "\nWhy: tests need it\nOrigin: vendor\nForwarded: no\n"
+    env = git_env({"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com"})
+    subprocess.run(["git", "add", path], cwd=fork.path, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "-m", body], cwd=fork.path, check=True, env=env)
