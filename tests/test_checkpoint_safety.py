@@ -36,7 +36,10 @@ def _runner(work_dir, **kwargs):
         model=ToyModel(),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            dataset=data, sampler=dict(type="DefaultSampler", shuffle=False), batch_size=2, collate_fn=dict(type="default_collate")
+            dataset=data,
+            sampler=dict(type="DefaultSampler", shuffle=False),
+            batch_size=2,
+            collate_fn=dict(type="default_collate"),
         ),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.01)),
         train_cfg=dict(by_epoch=False, max_iters=kwargs.pop("max_iters", 2)),
@@ -91,7 +94,7 @@ def test_legacy_checkpoint_loads_only_with_explicit_opt_in(tmp_path, monkeypatch
 
     path = tmp_path / "legacy.pth"
     torch.save({"meta": {"args": Namespace(lr=0.1)}}, path)
-    with pytest.raises(pickle.UnpicklingError, match="argparse.Namespace"):
+    with pytest.raises(pickle.UnpicklingError, match=r"argparse\.Namespace"):
         _load_checkpoint(str(path), map_location="cpu")
     monkeypatch.setenv("MMENGINE_TRUST_CHECKPOINTS", "1")
     assert _load_checkpoint(str(path), map_location="cpu")["meta"]["args"].lr == 0.1

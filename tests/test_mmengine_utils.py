@@ -29,7 +29,9 @@ def test_config_inherits_upstream_configs_through_the_scope(tmp_path):
     from mmengine.config import Config
 
     config = tmp_path / "retina.py"
-    config.write_text("_base_ = ['mmdet::retinanet/retinanet_r18_fpn_1x_coco.py']\nmodel = dict(bbox_head=dict(num_classes=3))\n")
+    config.write_text(
+        "_base_ = ['mmdet::retinanet/retinanet_r18_fpn_1x_coco.py']\nmodel = dict(bbox_head=dict(num_classes=3))\n"
+    )
     cfg = Config.fromfile(str(config))
     assert cfg.model.type == "RetinaNet" and cfg.model.backbone.depth == 18
     assert cfg.model.bbox_head.num_classes == 3

@@ -76,3 +76,9 @@ def test_setup_py_runs_without_pkg_resources(fork, version):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == version
+
+
+def test_pip_check_finds_no_conflicts():
+    """Every fork's declared requirements are met by the stack (no protobuf pin conflict)."""
+    result = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
