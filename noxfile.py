@@ -75,3 +75,11 @@ def lint(session: nox.Session) -> None:
     """ruff, ruff-format, whitespace fixers and the patch lint, through pre-commit."""
     session.install("pre-commit==4.7.0")
     session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
+
+
+@nox.session
+def rebase(session: nox.Session) -> None:
+    """Move a fork to a new upstream release: -- <fork> <version> | <fork> --continue | <fork> --abort."""
+    if not session.posargs:
+        session.error("usage: nox -s rebase -- <fork> <version> | <fork> --continue | <fork> --abort")
+    session.run(HOST_PYTHON, "-m", "scripts.rebase", *session.posargs, external=True)

@@ -69,14 +69,14 @@ def index_url() -> str:
     return os.environ.get("MMLAB_INDEX_URL", DEFAULT_INDEX).rstrip("/")
 
 
-def project_files(package: str) -> list[dict]:
+def project_files(package: str, timeout: float = 60) -> list[dict]:
     """The files the package index lists for ``package`` (PEP 691 JSON)."""
     name = re.sub(r"[-_.]+", "-", package).lower()
     request = urllib.request.Request(
         f"{index_url()}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)["files"]
     except (OSError, ValueError, KeyError) as exc:
         raise ArtifactError(f"cannot list {package} on {index_url()}: {exc}") from None
@@ -96,3 +96,19 @@ def _download(url: str, out) -> None:
                 out.write(block)
     except OSError as exc:
         raise ArtifactError(f"download of {url} failed: {exc}") from None
+
+
+def newest_release(package: str, timeout: float = 5) -> str:
+    """The highest final (non-pre-release) version on the index."""
+    prefix = re.sub(r"[-_.]+", "_", package).lower() + "-"
+    versions = set()
+    for entry in project_files(package, timeout=timeout):
+        name = re.sub(r"[-_.]+", "_", entry.get("filename", "").split("-")[0]).lower() + "-"
+        if name != prefix or entry.get("yanked"):
+            continue
+        version = entry["filename"].split("-")[1].removesuffix(".tar.gz").removesuffix(".zip")
+        if re.fullmatch(r"\d+(\.\d+)*", version):
+            versions.add(version)
+    if not versions:
+        raise ArtifactError(f"no releases of {package} on {index_url()}")
+    return max(versions, key=lambda v: tuple(int(part) for part in v.split(".")))

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.artifacts import ArtifactError, fetch
+from scripts.artifacts import ArtifactError, fetch, newest_release
 from scripts.gitcmd import GitError, git, git_bytes, is_ancestor, is_repo, rev
 from scripts.paths import REPO_ROOT
 from scripts.pins import Pin, PinError, load_pins, select
@@ -234,6 +234,21 @@ def unexported_commits(repo: Path, own: list[str], patches: list[bytes]) -> list
         for commit in own
         if not (marker and is_ancestor(repo, commit, marker)) and export_commit(repo, commit) not in known
     ]
+
+
+def require_in_sync(fork: Fork) -> str:
+    """Refuse unless the fork is clean and exactly its series; returns its base commit."""
+    _guard(fork)
+    base = _base(fork)
+    patches = [data for _, data in series_patches(fork.patch_dir)]
+    own = own_commits(fork.path)
+    dirty = dirty_files(fork.path)
+    if base is None or dirty or not _is_up_to_date(fork.path, base, own, patches):
+        raise PatchQueueError(
+            f"[{fork.name}] the fork must be clean and in sync with its series first: "
+            "export your commits (`nox -s patches -- export`) or run `nox -s sync`."
+        )
+    return base
 
 
 def _describe(repo: Path, commit: str) -> str:
@@ -509,7 +524,13 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     elif args.command == "status":
         rows = [fork_status(fork) for fork in forks]
-        columns = ("fork", "release", "patches", "tree", "series")
+        columns = ("fork", "release", "patches", "tree", "series", "newest")
+        try:
+            for row, fork in zip(rows, forks, strict=True):
+                row["newest"] = newest_release(fork.pin.package)
+        except ArtifactError as exc:
+            columns = columns[:-1]
+            print(f"newest releases not checked: the package index could not be reached ({exc})")
         widths = {c: max(len(c), *(len(r.get(c, "")) for r in rows)) for c in columns}
         print("  ".join(c.ljust(widths[c]) for c in columns))
         for row in rows:

@@ -33,3 +33,10 @@ def log_dir() -> Path:
     path = cache_dir() / "logs"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shared_dir() -> Path:
+    """The team's shared folder (design notes, the real KITTI scan): ``../shared``
+    beside the repository, or ``MMLAB_SHARED_DIR``."""
+    env = os.environ.get("MMLAB_SHARED_DIR")
+    return Path(env).expanduser().resolve() if env else REPO_ROOT.parent / "shared"

@@ -57,12 +57,12 @@ def tiny(tmp_path, cache) -> Fork:
     return Fork(pin, root)
 
 
-def commit_in_fork(fork: Fork, path: str, text: str, subject: str, trailers: bool = True) -> None:
+def commit_in_fork(fork: Fork, path: str, text: str, subject: str, trailers: bool = True, extra: str = "") -> None:
     """Edit a file in the fork and commit it the way a user would."""
     (fork.path / path).write_text(text)
     body = f"{subject}\n\nExplain the change.\n"
     if trailers:
-        body += "\nWhy: tests need it\nOrigin: vendor\nForwarded: no\n"
+        body += f"\nWhy: tests need it\nOrigin: vendor\nForwarded: no\n{extra}"
     env = git_env({"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com"})
     subprocess.run(["git", "add", path], cwd=fork.path, check=True, env=env)
     subprocess.run(["git", "commit", "-q", "-m", body], cwd=fork.path, check=True, env=env)

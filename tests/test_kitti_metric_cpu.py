@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,21 +10,16 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
 
-KITTI = Path(__file__).resolve().parents[2] / "shared" / "data" / "kitti-000008"
-CLASSES = ("Pedestrian", "Cyclist", "Car")
-FRAMES = 20
+from tests.helpers.kitti_scan import CLASSES, kitti_infos  # noqa: E402
+
+FRAMES = 20  # KITTI's AP samples 40 recall points: it needs more than a handful of objects
 
 
 def _metric_on(predict, tmp_path):
     from mmdet3d.evaluation.metrics import KittiMetric
     from mmdet3d.structures import Box3DMode, CameraInstance3DBoxes
 
-    infos = pickle.loads((KITTI / "000008.pkl").read_bytes())
-    # mmdet3d's converter writes these two keys; the shared copy lacks them
-    infos["metainfo"]["categories"] = {**{name: i for i, name in enumerate(CLASSES)}, "DontCare": -1}
-    # KITTI's AP samples 40 recall points, so it needs more than a handful of
-    # objects: evaluate the same frame FRAMES times.
-    infos["data_list"] = [dict(infos["data_list"][0], sample_idx=i) for i in range(FRAMES)]
+    infos = kitti_infos(FRAMES)  # the same frame FRAMES times
     ann_file = tmp_path / "kitti_infos.pkl"
     ann_file.write_bytes(pickle.dumps(infos))
     info = infos["data_list"][0]
@@ -44,10 +38,15 @@ def _metric_on(predict, tmp_path):
     return metric.compute_metrics(metric.results)
 
 
-def test_ground_truth_as_prediction_scores_full_ap_on_cpu(tmp_path):
+@pytest.fixture(autouse=True)
+def _cpu_only(monkeypatch):
+    """Take the CPU path even where numba sees a GPU: that path used to be missing."""
     from numba import cuda
 
-    assert not cuda.is_available()  # this is the path that used to need a GPU
+    monkeypatch.setattr(cuda, "is_available", lambda: False)
+
+
+def test_ground_truth_as_prediction_scores_full_ap_on_cpu(tmp_path):
     results = _metric_on(lambda boxes, labels: (boxes, labels), tmp_path)
     assert results["pred_instances_3d/KITTI/Car_3D_AP40_moderate_strict"] == pytest.approx(100.0)
     assert results["pred_instances_3d/KITTI/Car_BEV_AP40_moderate_strict"] == pytest.approx(100.0)
