@@ -66,3 +66,10 @@ def commit_in_fork(fork: Fork, path: str, text: str, subject: str, trailers: boo
     env = git_env({"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com"})
     subprocess.run(["git", "add", path], cwd=fork.path, check=True, env=env)
     subprocess.run(["git", "commit", "-q", "-m", body], cwd=fork.path, check=True, env=env)
+
+
+def edit_in_fork(fork: Fork, path: str, old: str, new: str, subject: str, **kwargs) -> None:
+    """Replace ``old`` by ``new`` in one fork file and commit that as a patch."""
+    text = (fork.path / path).read_text()
+    assert old in text, f"{old!r} not in {path}"
+    commit_in_fork(fork, path, text.replace(old, new), subject, **kwargs)

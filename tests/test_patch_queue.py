@@ -204,3 +204,16 @@ def test_status_reports_release_patches_and_tree(tiny):
     commit_in_fork(tiny, "tiny/core.py", "x = 1\n", "Unexported")
     row = fork_status(tiny)
     assert row["tree"] == "dirty (1 files)" and row["series"] == "1 unexported commits"
+
+
+def test_a_download_that_does_not_match_is_not_kept(tiny, cache, monkeypatch):
+    from scripts import artifacts
+
+    (cache / "artifacts" / "tiny-1.0.tar.gz").unlink()
+    monkeypatch.setattr(artifacts, "find_url", lambda package, filename: "https://example.invalid/tiny-1.0.tar.gz")
+    monkeypatch.setattr(artifacts, "_download", lambda url, out: out.write(b"tampered"))
+    with pytest.raises(ArtifactError) as caught:
+        sync_fork(tiny)
+    assert "tiny-1.0.tar.gz" in str(caught.value) and "download from https://example.invalid" in str(caught.value)
+    assert list((cache / "artifacts").iterdir()) == []  # neither the file nor a partial one is left
+    assert not tiny.path.exists()

@@ -17,7 +17,7 @@ from scripts.patch_queue import Fork, check_fork, export_fork, fork_status, read
 from scripts.paths import PATCHES_DIR, REPO_ROOT
 from scripts.pins import load_pins
 from scripts.rebase import RebaseError, abort, resume, start
-from tests.conftest import commit_in_fork
+from tests.conftest import edit_in_fork
 
 MMDET3D_130 = """[mmdetection3d]
 package = "mmdet3d"
@@ -30,6 +30,7 @@ commit = "5c0613be29bd2e51771ec5e046d89ba3089887c7"
 """
 MMDET3D_140_SHA = "2c76b591edb65c3009265c9c308646ccee2ca31375b1dd3f27bd3773621c333d"
 INIT = "mmdet3d/__init__.py"
+OLD_BOUND = "mmdet_maximum_version = '3.3.0'"
 
 
 def _fork(root: Path, name: str) -> Fork:
@@ -45,15 +46,9 @@ def mmdet3d_130(tmp_path) -> Fork:
     fork = _fork(tmp_path, "mmdetection3d")
     sync_fork(fork)
     sampler = "mmdet3d/datasets/transforms/dbsampler.py"
-    text = (fork.path / sampler).read_text()
-    commit_in_fork(fork, sampler, text.replace("dtype=np.long)", "dtype=np.int64)"), "dbsampler: label dtype int64")
-    text = (fork.path / INIT).read_text()
-    commit_in_fork(
-        fork,
-        INIT,
-        text.replace("mmdet_maximum_version = '3.3.0'", "mmdet_maximum_version = '3.4.0'"),
-        "Allow mmdet 3.3",
-        extra="Applied-Upstream: 1.4.0\n",
+    edit_in_fork(fork, sampler, "dtype=np.long)", "dtype=np.int64)", "dbsampler: label dtype int64")
+    edit_in_fork(
+        fork, INIT, OLD_BOUND, "mmdet_maximum_version = '3.4.0'", "Allow mmdet 3.3", extra="Applied-Upstream: 1.4.0\n"
     )
     export_fork(fork)
     return fork
@@ -125,13 +120,7 @@ def test_mmdeploy_1_3_0_to_1_3_1_gives_back_the_committed_patches(tmp_path):
 def _conflicting(fork: Fork) -> None:
     """Replace "Allow mmdet 3.3" by a patch that changes the same line as 1.4.0, differently."""
     git(fork.path, "reset", "--quiet", "--hard", "HEAD~1")
-    text = (fork.path / INIT).read_text()
-    commit_in_fork(
-        fork,
-        INIT,
-        text.replace("mmdet_maximum_version = '3.3.0'", "mmdet_maximum_version = '3.3.1'"),
-        "Allow mmdet 3.3.1",
-    )
+    edit_in_fork(fork, INIT, OLD_BOUND, "mmdet_maximum_version = '3.3.1'", "Allow mmdet 3.3.1")
     export_fork(fork)
 
 

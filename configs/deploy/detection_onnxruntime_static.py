@@ -1,16 +1,7 @@
 # mmdeploy: 2D detectors (RetinaNet, YOLOX, Faster R-CNN) -> ONNX -> ONNX Runtime,
 # with NMS inside the graph (ONNX NonMaxSuppression).
-onnx_config = dict(
-    type="onnx",
-    export_params=True,
-    keep_initializers_as_inputs=False,
-    opset_version=11,
-    save_file="end2end.onnx",
-    input_names=["input"],
-    output_names=["dets", "labels"],
-    input_shape=None,
-    optimize=True,
-)
+_base_ = ["./_base_onnxruntime.py"]
+onnx_config = dict(input_names=["input"], output_names=["dets", "labels"])
 codebase_config = dict(
     type="mmdet",
     task="ObjectDetection",
@@ -25,4 +16,3 @@ codebase_config = dict(
         background_label_id=-1,
     ),
 )
-backend_config = dict(type="onnxruntime")

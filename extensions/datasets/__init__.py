@@ -1,0 +1,3 @@
+from extensions.datasets.lidar_dataset import LidarDataset
+
+__all__ = ["LidarDataset"]

@@ -1,0 +1,1 @@
+"""Readers and writers for the custom driving-data formats."""

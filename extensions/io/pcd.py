@@ -1,0 +1,235 @@
+"""PCD (Point Cloud Library) files: ``ascii``, ``binary`` and
+``binary_compressed`` data, read into (N, dims) float32 arrays.
+
+Fields map to x, y, z, intensity (``intensity``, ``i``, ``reflectance`` ...),
+then the extra columns (``ring``, ``time`` ...); columns a file lacks are zero.
+Every malformed file raises :class:`DataFormatError` naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from extensions.errors import DataFormatError
+
+INTENSITY = ("intensity", "i", "reflectance", "reflectivity", "remission")
+EXTRA = ("ring", "time", "timestamp", "t", "elongation")
+_TYPES = {("F", 4): "<f4", ("F", 8): "<f8", ("I", 1): "<i1", ("I", 2): "<i2", ("I", 4): "<i4", ("I", 8): "<i8",
+          ("U", 1): "<u1", ("U", 2): "<u2", ("U", 4): "<u4", ("U", 8): "<u8"}  # fmt: skip
+_HEADER_KEYS = ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA")
+
+
+def read_pcd(path: str | Path, dims: int = 4) -> np.ndarray:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataFormatError(path, "point file not found") from None
+    return parse_pcd(raw, path, dims)
+
+
+def parse_pcd(raw: bytes, path: str | Path, dims: int = 4) -> np.ndarray:
+    header, body, line = _split_header(raw, path)
+    fields, dtype, count = _layout(header, path)
+    kind = header["DATA"][0].lower()
+    if kind == "ascii":
+        table = _ascii(body, dtype, count, path, line)
+    elif kind == "binary":
+        table = _binary(body, dtype, count, path)
+    elif kind == "binary_compressed":
+        table = _compressed(body, dtype, count, path)
+    else:
+        raise DataFormatError(path, f"unknown DATA type {kind!r} (ascii, binary or binary_compressed)", line)
+    return _to_points(table, fields, dims, path)
+
+
+def _split_header(raw: bytes, path) -> tuple[dict[str, list[str]], bytes, int]:
+    header: dict[str, list[str]] = {}
+    offset = 0
+    for number in range(1, 200):
+        end = raw.find(b"\n", offset)
+        if end < 0:
+            raise DataFormatError(path, "header ends before a DATA line (truncated or not a PCD file)", number)
+        try:
+            text = raw[offset:end].decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise DataFormatError(path, "header is not ASCII (not a PCD file)", number) from None
+        offset = end + 1
+        if not text or text.startswith("#"):
+            continue
+        key, *values = text.split()
+        if key.upper() not in _HEADER_KEYS:
+            raise DataFormatError(path, f"unknown header line {text!r}", number)
+        header[key.upper()] = values
+        if key.upper() == "DATA":
+            if not values:
+                raise DataFormatError(path, "DATA line names no data type", number)
+            return header, raw[offset:], number
+    raise DataFormatError(path, "no DATA line in the first 200 lines")
+
+
+def _layout(header: dict[str, list[str]], path) -> tuple[list[str], np.dtype, int]:
+    for key in ("FIELDS", "SIZE", "TYPE"):
+        if not header.get(key):
+            raise DataFormatError(path, f"header has no {key} line")
+    fields = header["FIELDS"]
+    counts = header.get("COUNT") or ["1"] * len(fields)
+    if not len(fields) == len(header["SIZE"]) == len(header["TYPE"]) == len(counts):
+        raise DataFormatError(path, "FIELDS, SIZE, TYPE and COUNT have different lengths")
+    if len(set(fields)) != len(fields):
+        raise DataFormatError(path, "FIELDS names a field twice")
+    parts = []
+    try:
+        for name, size, kind, n in zip(fields, header["SIZE"], header["TYPE"], counts, strict=True):
+            code = _TYPES[(kind.upper(), int(size))]
+            parts.append((name, code, (int(n),)) if int(n) > 1 else (name, code))
+            if int(n) < 1:
+                raise ValueError
+    except (KeyError, ValueError):
+        raise DataFormatError(path, "unsupported SIZE/TYPE/COUNT in the header") from None
+    try:
+        count = int(header.get("POINTS", [None])[0] or int(header["WIDTH"][0]) * int(header["HEIGHT"][0]))
+    except (KeyError, ValueError, IndexError):
+        raise DataFormatError(path, "header gives no valid POINTS (or WIDTH and HEIGHT)") from None
+    if count < 0:
+        raise DataFormatError(path, f"negative POINTS {count}")
+    return fields, np.dtype(parts), count
+
+
+def _ascii(body: bytes, dtype: np.dtype, count: int, path, first_line: int) -> np.ndarray:
+    rows = [r for r in body.decode("ascii", "replace").splitlines() if r.strip()]
+    if len(rows) < count:
+        raise DataFormatError(path, f"POINTS says {count} but the file has {len(rows)} rows (truncated?)")
+    width = sum(int(np.prod(dtype[name].shape or (1,))) for name in dtype.names)
+    table = np.zeros(count, dtype=dtype)
+    for index, row in enumerate(rows[:count]):
+        values = row.split()
+        if len(values) != width:
+            raise DataFormatError(path, f"expected {width} values, got {len(values)}", first_line + 1 + index)
+        try:
+            flat = [float(v) for v in values]
+        except ValueError:
+            raise DataFormatError(path, f"not a number in {row.strip()!r}", first_line + 1 + index) from None
+        position = 0
+        for name in dtype.names:
+            size = int(np.prod(dtype[name].shape or (1,)))
+            chunk = flat[position : position + size]
+            table[name][index] = chunk if size > 1 else chunk[0]
+            position += size
+    return table
+
+
+def _binary(body: bytes, dtype: np.dtype, count: int, path) -> np.ndarray:
+    need = dtype.itemsize * count
+    if len(body) < need:
+        raise DataFormatError(path, f"binary data has {len(body)} bytes, {need} needed for {count} points (truncated?)")
+    return np.frombuffer(body[:need], dtype=dtype).copy()
+
+
+def _compressed(body: bytes, dtype: np.dtype, count: int, path) -> np.ndarray:
+    if len(body) < 8:
+        raise DataFormatError(path, "binary_compressed data is truncated before its sizes")
+    packed, unpacked = (int(v) for v in np.frombuffer(body[:8], dtype="<u4"))
+    if unpacked != dtype.itemsize * count:
+        raise DataFormatError(
+            path, f"uncompressed size {unpacked} does not match {count} points of {dtype.itemsize} bytes"
+        )
+    if len(body) < 8 + packed:
+        raise DataFormatError(path, "binary_compressed data is truncated")
+    data = lzf_decompress(body[8 : 8 + packed], unpacked, path)
+    table = np.zeros(count, dtype=dtype)
+    offset = 0
+    for name in dtype.names:  # stored field by field
+        field = dtype[name]
+        size = field.itemsize * count
+        table[name] = np.frombuffer(data[offset : offset + size], dtype=field.base).reshape((count, *field.shape))
+        offset += size
+    return table
+
+
+def lzf_decompress(data: bytes, expected: int, path="<lzf>") -> bytes:
+    """Decompress an LZF block (the codec PCL uses for binary_compressed)."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        ctrl = data[i]
+        i += 1
+        if ctrl < 32:  # a run of ctrl + 1 literal bytes
+            if i + ctrl + 1 > n:
+                raise DataFormatError(path, "compressed data ends inside a literal run")
+            out += data[i : i + ctrl + 1]
+            i += ctrl + 1
+        else:  # a back reference
+            length = ctrl >> 5
+            if length == 7:
+                if i >= n:
+                    raise DataFormatError(path, "compressed data ends inside a back reference")
+                length += data[i]
+                i += 1
+            if i >= n:
+                raise DataFormatError(path, "compressed data ends inside a back reference")
+            ref = len(out) - ((ctrl & 0x1F) << 8) - data[i] - 1
+            i += 1
+            if ref < 0:
+                raise DataFormatError(path, "compressed data refers before its start")
+            for _ in range(length + 2):
+                out.append(out[ref])
+                ref += 1
+        if len(out) > expected:
+            raise DataFormatError(path, f"compressed data expands beyond the {expected} bytes the header gives")
+    if len(out) != expected:
+        raise DataFormatError(path, f"compressed data expands to {len(out)} bytes, not {expected}")
+    return bytes(out)
+
+
+def lzf_literal(data: bytes) -> bytes:
+    """A valid LZF encoding of ``data`` that uses literal runs only."""
+    out = bytearray()
+    for start in range(0, len(data), 32):
+        chunk = data[start : start + 32]
+        out.append(len(chunk) - 1)
+        out += chunk
+    return bytes(out)
+
+
+def _to_points(table: np.ndarray, fields: list[str], dims: int, path) -> np.ndarray:
+    lower = {name.lower(): name for name in fields}
+    missing = [axis for axis in ("x", "y", "z") if axis not in lower]
+    if missing:
+        raise DataFormatError(path, f"no {', '.join(missing)} field (fields: {' '.join(fields)})")
+    columns = [lower["x"], lower["y"], lower["z"]]
+    columns.append(next((lower[n] for n in INTENSITY if n in lower), None))
+    extras = [lower[n] for n in EXTRA if n in lower]
+    while len(columns) < dims:
+        columns.append(extras.pop(0) if extras else None)
+    points = np.zeros((len(table), dims), dtype=np.float32)
+    for index, name in enumerate(columns[:dims]):
+        if name is not None:
+            column = table[name]
+            points[:, index] = column if column.ndim == 1 else column[:, 0]
+    with np.errstate(invalid="ignore"):
+        return points[np.isfinite(points[:, :3]).all(axis=1)]
+
+
+def write_pcd(path: str | Path, points: np.ndarray, fields=("x", "y", "z", "intensity"), data: str = "binary") -> None:
+    """Write float32 columns as a PCD file (for tests, converters and round trips)."""
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    n, k = points.shape
+    header = (
+        "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\n"
+        f"FIELDS {' '.join(fields[:k])}\nSIZE {' '.join(['4'] * k)}\nTYPE {' '.join(['F'] * k)}\n"
+        f"COUNT {' '.join(['1'] * k)}\nWIDTH {n}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {n}\nDATA {data}\n"
+    ).encode()
+    if data == "ascii":
+        body = "".join(" ".join(repr(float(v)) for v in row) + "\n" for row in points).encode()
+    elif data == "binary":
+        body = points.tobytes()
+    elif data == "binary_compressed":
+        raw = np.ascontiguousarray(points.T).tobytes()  # field by field
+        packed = lzf_literal(raw)
+        body = np.array([len(packed), len(raw)], dtype="<u4").tobytes() + packed
+    else:
+        raise ValueError(f"unknown PCD data type {data}")
+    Path(path).write_bytes(header + body)

@@ -1,0 +1,3 @@
+from extensions.transforms.loading import LoadLidarPoints
+
+__all__ = ["LoadLidarPoints"]

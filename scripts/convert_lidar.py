@@ -1,0 +1,134 @@
+"""Convert a custom LiDAR dataset to mmdet3d 1.x info files and a GT database.
+
+Input (see extensions/io/labels.py for the label format)::
+
+    <root>/points/<id>.bin | <id>.pcd
+    <root>/labels/<id>.txt
+    <root>/splits/train.txt, val.txt
+
+Output, in <root>::
+
+    lidar_infos_train.pkl, lidar_infos_val.pkl   (read by extensions' LidarDataset)
+    lidar_dbinfos_train.pkl, gt_database/*.bin   (read by mmdet3d's ObjectSample)
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from extensions.errors import DataFormatError
+from extensions.geometry import centre_to_bottom, points_in_box
+from extensions.io.labels import read_labels
+from extensions.io.points import read_points
+
+CLASSES = ("Car", "Pedestrian", "Cyclist")
+
+
+def read_split(root: Path, split: str) -> list[tuple[str, Path]]:
+    """Frame ids of a split with their point files; a missing file names the split line."""
+    split_file = root / "splits" / f"{split}.txt"
+    if not split_file.exists():
+        raise DataFormatError(split_file, "split file not found")
+    frames = []
+    for number, line in enumerate(split_file.read_text().splitlines(), 1):
+        frame_id = line.strip()
+        if not frame_id:
+            continue
+        candidates = [root / "points" / f"{frame_id}{ext}" for ext in (".bin", ".pcd")]
+        found = next((p for p in candidates if p.exists()), None)
+        if found is None:
+            raise DataFormatError(
+                split_file, f"frame {frame_id}: neither points/{frame_id}.bin nor .pcd exists", number
+            )
+        if not (root / "labels" / f"{frame_id}.txt").exists():
+            raise DataFormatError(split_file, f"frame {frame_id}: labels/{frame_id}.txt does not exist", number)
+        frames.append((frame_id, found))
+    return frames
+
+
+def build_infos(root: Path, split: str, classes=CLASSES, dims: int = 4) -> dict:
+    data_list = []
+    for index, (frame_id, points_path) in enumerate(read_split(root, split)):
+        labels = read_labels(root / "labels" / f"{frame_id}.txt", classes)
+        points = read_points(points_path, dims)
+        instances = []
+        for name, box in zip(labels.names, labels.boxes, strict=True):
+            instances.append(
+                dict(
+                    bbox_3d=[float(v) for v in box],  # LiDAR frame, z at the box centre
+                    bbox_label_3d=classes.index(name),
+                    num_lidar_pts=int(points_in_box(points, box).sum()),
+                )
+            )
+        data_list.append(
+            dict(
+                sample_idx=index,
+                frame_id=frame_id,
+                lidar_points=dict(lidar_path=str(points_path.relative_to(root)), num_pts_feats=dims),
+                instances=instances,
+            )
+        )
+    metainfo = dict(classes=list(classes), categories={c: i for i, c in enumerate(classes)}, dataset="custom-lidar")
+    return dict(metainfo=metainfo, data_list=data_list)
+
+
+def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
+    """Points of every training object, saved relative to its box (bottom centre)."""
+    out = root / "gt_database"
+    out.mkdir(exist_ok=True)
+    classes = infos["metainfo"]["classes"]
+    db: dict[str, list] = {c: [] for c in classes}
+    for info in infos["data_list"]:
+        points = read_points(root / info["lidar_points"]["lidar_path"], dims)
+        for gt_idx, instance in enumerate(info["instances"]):
+            box = np.array(instance["bbox_3d"], dtype=np.float32)
+            bottom = centre_to_bottom(box)[0]
+            inside = points[points_in_box(points, box)].copy()
+            inside[:, :3] -= bottom[:3]
+            name = classes[instance["bbox_label_3d"]]
+            rel = f"gt_database/{info['frame_id']}_{name}_{gt_idx}.bin"
+            inside.astype(np.float32).tofile(root / rel)
+            db[name].append(
+                dict(name=name, path=rel, image_idx=info["sample_idx"], gt_idx=gt_idx, box3d_lidar=bottom,
+                     num_points_in_gt=len(inside), difficulty=0, group_id=len(sum(db.values(), [])))
+            )  # fmt: skip
+    return db
+
+
+def convert(root: Path, classes=CLASSES, dims: int = 4) -> dict:
+    """Write the info files and the GT database; returns what was written."""
+    written = {}
+    for split in ("train", "val"):
+        infos = build_infos(root, split, classes, dims)
+        path = root / f"lidar_infos_{split}.pkl"
+        path.write_bytes(pickle.dumps(infos))
+        written[split] = (path, len(infos["data_list"]))
+        if split == "train":
+            db = build_gt_database(root, infos, dims)
+            (root / "lidar_dbinfos_train.pkl").write_bytes(pickle.dumps(db))
+            written["gt_database"] = (root / "gt_database", sum(len(v) for v in db.values()))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--dims", type=int, default=4, help="columns per point in the files (4 or 5)")
+    args = parser.parse_args(argv)
+    try:
+        written = convert(args.root, dims=args.dims)
+    except DataFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for name, (path, count) in written.items():
+        print(f"{name}: {count} -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
