@@ -5,13 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def points_in_box(points: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Mask of points inside an oriented box ``x, y, z (centre), dx, dy, dz, yaw``."""
-    x, y, z, dx, dy, dz, yaw = box[:7]
+def points_in_footprint(points: np.ndarray, box: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Mask of points over the box's footprint (bird's-eye view), grown by ``margin``."""
+    x, y, _, dx, dy, _, yaw = box[:7]
     c, s = np.cos(-yaw), np.sin(-yaw)
     px, py = points[:, 0] - x, points[:, 1] - y
     lx, ly = c * px - s * py, s * px + c * py
-    return (np.abs(lx) <= dx / 2) & (np.abs(ly) <= dy / 2) & (np.abs(points[:, 2] - z) <= dz / 2)
+    return (np.abs(lx) <= dx / 2 + margin) & (np.abs(ly) <= dy / 2 + margin)
+
+
+def points_in_box(points: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Mask of points inside an oriented box ``x, y, z (centre), dx, dy, dz, yaw``."""
+    return points_in_footprint(points, box) & (np.abs(points[:, 2] - box[2]) <= box[5] / 2)
 
 
 def centre_to_bottom(boxes: np.ndarray) -> np.ndarray:

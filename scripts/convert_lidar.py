@@ -83,6 +83,7 @@ def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
     out.mkdir(exist_ok=True)
     classes = infos["metainfo"]["classes"]
     db: dict[str, list] = {c: [] for c in classes}
+    group_id = 0
     for info in infos["data_list"]:
         points = read_points(root / info["lidar_points"]["lidar_path"], dims)
         for gt_idx, instance in enumerate(info["instances"]):
@@ -95,8 +96,9 @@ def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
             inside.astype(np.float32).tofile(root / rel)
             db[name].append(
                 dict(name=name, path=rel, image_idx=info["sample_idx"], gt_idx=gt_idx, box3d_lidar=bottom,
-                     num_points_in_gt=len(inside), difficulty=0, group_id=len(sum(db.values(), [])))
+                     num_points_in_gt=len(inside), difficulty=0, group_id=group_id)
             )  # fmt: skip
+            group_id += 1
     return db
 
 

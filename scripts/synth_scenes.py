@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.geometry import points_in_footprint
 from extensions.io.labels import format_labels
 from extensions.io.points import write_bin
 
@@ -105,21 +106,13 @@ def _surface(rng: np.random.Generator, box: np.ndarray) -> np.ndarray:
     return np.concatenate(faces) if faces else np.zeros((0, 3))
 
 
-def _inside(points: np.ndarray, box: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    x, y, z, dx, dy, dz, yaw = box
-    c, s = np.cos(-yaw), np.sin(-yaw)
-    px, py = points[:, 0] - x, points[:, 1] - y
-    lx, ly = c * px - s * py, s * px + c * py
-    return (np.abs(lx) <= dx / 2 + margin) & (np.abs(ly) <= dy / 2 + margin)
-
-
 def make_frame(seed: int) -> Frame:
     rng = np.random.default_rng(seed)
     names, boxes = _objects(rng)
     ground = _ground(rng)
     keep = np.ones(len(ground), bool)
     for box in boxes:  # objects hide the ground under them
-        keep &= ~_inside(ground, box, margin=0.1)
+        keep &= ~points_in_footprint(ground, box, margin=0.1)
     parts = [np.concatenate([ground[keep], rng.uniform(0.05, 0.15, (keep.sum(), 1))], 1)]
     for name, box in zip(names, boxes, strict=True):
         xyz = _surface(rng, box)

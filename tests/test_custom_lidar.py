@@ -81,10 +81,12 @@ def test_dataset_and_padding_loader(dataset):
         dict(type="LoadAnnotations3D"),
         dict(type="Pack3DDetInputs", keys=["points", "gt_bboxes_3d", "gt_labels_3d"]),
     ]
+    root = str(base / "synthetic")
+    metainfo = dict(classes=["Pedestrian", "Cyclist", "Car"])
+    ann_file = "lidar_infos_train.pkl"
     ds = DATASETS.build(
-        dict(type="LidarDataset", data_root=str(base / "synthetic"), ann_file="lidar_infos_train.pkl", pipeline=pipeline,
-             metainfo=dict(classes=["Pedestrian", "Cyclist", "Car"]))
-    )  # fmt: skip
+        dict(type="LidarDataset", data_root=root, ann_file=ann_file, pipeline=pipeline, metainfo=metainfo)
+    )
     item = ds[0]
     points = item["inputs"]["points"]
     assert points.shape[1] == 5 and torch.all(points[:, 4] == 0)  # 4-D data padded for a 5-D model
