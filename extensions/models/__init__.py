@@ -1,0 +1,3 @@
+from extensions.models.occupancy_scatter import OccupancyPillarScatter
+
+__all__ = ["OccupancyPillarScatter"]
