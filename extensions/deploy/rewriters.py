@@ -19,5 +19,7 @@ def occupancy_pillar_scatter__forward_batch(self, voxel_features, coors, batch_s
     canvas = torch.zeros(self.in_channels, self.nx * self.ny, dtype=voxel_features.dtype, device=voxel_features.device)
     canvas.scatter_(dim=1, index=indices.expand(self.in_channels, -1), src=voxel_features.t())
     occupancy = torch.zeros(1, self.nx * self.ny, dtype=voxel_features.dtype, device=voxel_features.device)
-    occupancy.scatter_(dim=1, index=indices.unsqueeze(0), src=torch.ones_like(indices, dtype=voxel_features.dtype)[None])
+    occupancy.scatter_(
+        dim=1, index=indices.unsqueeze(0), src=torch.ones_like(indices, dtype=voxel_features.dtype)[None]
+    )
     return torch.cat([canvas, occupancy]).view(1, self.in_channels + 1, self.ny, self.nx)

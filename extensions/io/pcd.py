@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from extensions.errors import DataFormatError
+from extensions.io.points import structured_to_points
 
-INTENSITY = ("intensity", "i", "reflectance", "reflectivity", "remission")
-EXTRA = ("ring", "time", "timestamp", "t", "elongation")
 _TYPES = {("F", 4): "<f4", ("F", 8): "<f8", ("I", 1): "<i1", ("I", 2): "<i2", ("I", 4): "<i4", ("I", 8): "<i8",
           ("U", 1): "<u1", ("U", 2): "<u2", ("U", 4): "<u4", ("U", 8): "<u8"}  # fmt: skip
 _HEADER_KEYS = ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA")
@@ -42,7 +41,7 @@ def parse_pcd(raw: bytes, path: str | Path, dims: int = 4) -> np.ndarray:
         table = _compressed(body, dtype, count, path)
     else:
         raise DataFormatError(path, f"unknown DATA type {kind!r} (ascii, binary or binary_compressed)", line)
-    return _to_points(table, fields, dims, path)
+    return structured_to_points(table, fields, dims, path)
 
 
 def _split_header(raw: bytes, path) -> tuple[dict[str, list[str]], bytes, int]:
@@ -192,25 +191,6 @@ def lzf_literal(data: bytes) -> bytes:
         out.append(len(chunk) - 1)
         out += chunk
     return bytes(out)
-
-
-def _to_points(table: np.ndarray, fields: list[str], dims: int, path) -> np.ndarray:
-    lower = {name.lower(): name for name in fields}
-    missing = [axis for axis in ("x", "y", "z") if axis not in lower]
-    if missing:
-        raise DataFormatError(path, f"no {', '.join(missing)} field (fields: {' '.join(fields)})")
-    columns = [lower["x"], lower["y"], lower["z"]]
-    columns.append(next((lower[n] for n in INTENSITY if n in lower), None))
-    extras = [lower[n] for n in EXTRA if n in lower]
-    while len(columns) < dims:
-        columns.append(extras.pop(0) if extras else None)
-    points = np.zeros((len(table), dims), dtype=np.float32)
-    for index, name in enumerate(columns[:dims]):
-        if name is not None:
-            column = table[name]
-            points[:, index] = column if column.ndim == 1 else column[:, 0]
-    with np.errstate(invalid="ignore"):
-        return points[np.isfinite(points[:, :3]).all(axis=1)]
 
 
 def write_pcd(path: str | Path, points: np.ndarray, fields=("x", "y", "z", "intensity"), data: str = "binary") -> None:
