@@ -73,3 +73,11 @@ def write_camera(out: Path, frames: dict, train_ids: list[str], val_ids: list[st
                 )  # fmt: skip
         coco = dict(images=images, annotations=annotations, categories=categories)
         (out / f"{split}.json").write_text(json.dumps(coco))
+
+
+def camera_calibration() -> dict:
+    """Intrinsics and the LiDAR->camera transform of the synthetic camera."""
+    intrinsics = np.array([[FOCAL, 0, WIDTH / 2], [0, FOCAL, HEIGHT / 2], [0, 0, 1]])
+    # camera axes: x right (= -y LiDAR), y down (= -z LiDAR), z forward (= x LiDAR)
+    lidar_to_camera = np.array([[0, -1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0], [0, 0, 0, 1]], dtype=float)
+    return dict(width=WIDTH, height=HEIGHT, intrinsics=intrinsics, lidar_to_camera=lidar_to_camera)

@@ -10,7 +10,8 @@ sensor sees (denser near the sensor), intensity and range noise, out to
     <out>/splits/{train,val}.txt
 
 and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
-(``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``).
+(``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``) and the
+multi-sensor JSON frames that tie them together (``<out>/frames/*.json``).
 """
 
 from __future__ import annotations
@@ -138,9 +139,15 @@ def generate(out: Path, train: int = 40, val: int = 10, seed: int = 0, camera: b
     (out / "splits" / "train.txt").write_text("".join(f"{i}\n" for i in ids[:train]))
     (out / "splits" / "val.txt").write_text("".join(f"{i}\n" for i in ids[train:]))
     if camera:
-        from scripts.synth_camera import write_camera
+        from extensions.io.multisensor import write_frame
+        from scripts.synth_camera import camera_calibration, write_camera
 
         write_camera(out / "camera", frames, ids[:train], ids[train:], seed)
+        (out / "frames").mkdir(exist_ok=True)
+        for frame_id, frame in frames.items():
+            front = dict(path=f"camera/images/{frame_id}.png", **camera_calibration())
+            write_frame(out / "frames" / f"{frame_id}.json", frame_id, f"points/{frame_id}.bin", {"front": front},
+                        frame.names, frame.boxes)  # fmt: skip
     objects = sum(len(f.names) for f in frames.values())
     return dict(root=str(out), frames=len(ids), objects=objects)
 

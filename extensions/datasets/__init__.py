@@ -1,3 +1,3 @@
-from extensions.datasets.lidar_dataset import LidarDataset
+from extensions.datasets.lidar_dataset import LidarDataset, MultiSensorDataset
 
-__all__ = ["LidarDataset"]
+__all__ = ["LidarDataset", "MultiSensorDataset"]

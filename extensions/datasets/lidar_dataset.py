@@ -42,3 +42,13 @@ class LidarDataset(Det3DDataset):
             np.asarray(ann_info["gt_bboxes_3d"], dtype=np.float32).reshape(-1, 7), origin=(0.5, 0.5, 0.5)
         )
         return ann_info
+
+
+@DATASETS.register_module()
+class MultiSensorDataset(LidarDataset):
+    """LiDAR + camera frames converted by ``scripts/convert_multisensor.py``."""
+
+    def __init__(self, data_root: str, ann_file: str, pipeline=(), modality=None, default_cam_key="front", **kwargs):
+        modality = modality or dict(use_lidar=True, use_camera=True)
+        kwargs.setdefault("data_prefix", dict(pts="", img=""))
+        super().__init__(data_root, ann_file, pipeline, modality=modality, default_cam_key=default_cam_key, **kwargs)
