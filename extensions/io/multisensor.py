@@ -94,10 +94,10 @@ def write_frame(path: Path, frame_id: str, lidar_path: str, cameras: dict, names
         dict(**{"class": n}, center=[float(v) for v in b[:3]], size=[float(v) for v in b[3:6]], yaw=float(b[6]))
         for n, b in zip(names, boxes, strict=True)
     ]
+    matrices = ("intrinsics", "lidar_to_camera")
     cams = {
-        name: dict(path=c["path"], width=c["width"], height=c["height"],
-                   intrinsics=np.asarray(c["intrinsics"]).tolist(), lidar_to_camera=np.asarray(c["lidar_to_camera"]).tolist())
-        for name, c in cameras.items()
-    }  # fmt: skip
+        name: {key: np.asarray(value).tolist() if key in matrices else value for key, value in camera.items()}
+        for name, camera in cameras.items()
+    }
     body = dict(frame_id=frame_id, lidar=dict(path=lidar_path, dims=4), cameras=cams, objects=objects)
     path.write_text(json.dumps(body, indent=1))
