@@ -11,7 +11,8 @@ sensor sees (denser near the sensor), intensity and range noise, out to
 
 and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
 (``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``) and the
-multi-sensor JSON frames that tie them together (``<out>/frames/*.json``).
+multi-sensor JSON frames that tie them together (``<out>/frames/*.json``);
+with ``--kitti``, the same frames in KITTI layout (``<out>/kitti``).
 """
 
 from __future__ import annotations
@@ -125,7 +126,9 @@ def make_frame(seed: int) -> Frame:
     return Frame(points[rng.permutation(len(points))], names, boxes)
 
 
-def generate(out: Path, train: int = 40, val: int = 10, seed: int = 0, camera: bool = False) -> dict:
+def generate(
+    out: Path, train: int = 40, val: int = 10, seed: int = 0, camera: bool = False, kitti: bool = False
+) -> dict:
     """Write ``train + val`` frames; returns a summary."""
     for sub in ("points", "labels", "splits"):
         (out / sub).mkdir(parents=True, exist_ok=True)
@@ -148,6 +151,10 @@ def generate(out: Path, train: int = 40, val: int = 10, seed: int = 0, camera: b
             front = dict(path=f"camera/images/{frame_id}.png", **camera_calibration())
             write_frame(out / "frames" / f"{frame_id}.json", frame_id, f"points/{frame_id}.bin", {"front": front},
                         frame.names, frame.boxes)  # fmt: skip
+    if kitti:
+        from scripts.synth_kitti import write_kitti
+
+        write_kitti(out / "kitti", frames, ids[:train], ids[train:], out / "camera" / "images" if camera else None)
     objects = sum(len(f.names) for f in frames.values())
     return dict(root=str(out), frames=len(ids), objects=objects)
 
@@ -159,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--camera", action="store_true", help="also write camera images and COCO JSON")
+    parser.add_argument("--kitti", action="store_true", help="also write the frames in KITTI layout (<out>/kitti)")
     args = parser.parse_args(argv)
-    summary = generate(args.out, args.train, args.val, args.seed, args.camera)
+    summary = generate(args.out, args.train, args.val, args.seed, args.camera, args.kitti)
     print(f"wrote {summary['frames']} frames with {summary['objects']} objects to {summary['root']}")
     return 0
 

@@ -134,3 +134,31 @@ def test_pointpillars_trains_and_evaluates_on_generated_data(dataset, tmp_path, 
     logged = runner.message_hub.log_scalars
     assert "val/lidar/mAP_3D" in logged and "val/lidar/Car/BEV_AP40_0-30m" in logged
     assert os.path.exists(tmp_path / "iter_2.pth")
+
+
+def test_kitti_layout_holds_the_same_boxes(tmp_path):
+    from mmdet3d.structures import Box3DMode, CameraInstance3DBoxes
+
+    generate(tmp_path, train=2, val=1, seed=4, camera=True, kitti=True)
+    kitti = tmp_path / "kitti" / "training"
+    assert (tmp_path / "kitti" / "ImageSets" / "val.txt").read_text().split() == ["000002"]
+    np.testing.assert_array_equal(
+        read_bin(kitti / "velodyne" / "000000.bin"), read_bin(tmp_path / "points" / "000000.bin")
+    )
+    assert (kitti / "image_2" / "000000.png").exists()
+    calib = {
+        k: np.array(v.split(), float)
+        for k, v in (line.split(":", 1) for line in (kitti / "calib" / "000000.txt").read_text().splitlines())
+    }
+    velo_to_cam = np.vstack([calib["Tr_velo_to_cam"].reshape(3, 4), [0, 0, 0, 1]])
+    rows = [line.split() for line in (kitti / "label_2" / "000000.txt").read_text().splitlines()]
+    # KITTI: h w l, x y z (camera, bottom), ry  ->  mmdet3d camera boxes: x y z l h w ry
+    cam = np.array(
+        [[*map(float, r[11:14]), float(r[10]), float(r[8]), float(r[9]), float(r[14])] for r in rows], np.float32
+    )
+    lidar = CameraInstance3DBoxes(cam).convert_to(Box3DMode.LIDAR, np.linalg.inv(velo_to_cam))
+    labels = read_labels(tmp_path / "labels" / "000000.txt")
+    np.testing.assert_allclose(lidar.gravity_center.numpy(), labels.boxes[:, :3], atol=2e-3)
+    np.testing.assert_allclose(lidar.dims.numpy(), labels.boxes[:, 3:6], atol=2e-3)
+    yaw_diff = (lidar.yaw.numpy() - labels.boxes[:, 6] + np.pi) % (2 * np.pi) - np.pi
+    np.testing.assert_allclose(yaw_diff, 0, atol=2e-3)
