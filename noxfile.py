@@ -83,3 +83,16 @@ def rebase(session: nox.Session) -> None:
     if not session.posargs:
         session.error("usage: nox -s rebase -- <fork> <version> | <fork> --continue | <fork> --abort")
     session.run(HOST_PYTHON, "-m", "scripts.rebase", *session.posargs, external=True)
+
+
+@nox.session
+def train(session: nox.Session) -> None:
+    """Train: -- configs/X.py [--resume] [--work-dir D] [--cfg-options k=v ...]."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", "scripts.train", *session.posargs, external=True)
+
+
+@nox.session
+def link(session: nox.Session) -> None:
+    """Link mmdetection{,3d}/{checkpoints,data} to MMLAB_CHECKPOINTS_PATH / MMLAB_DATASET_PATH."""
+    session.run(HOST_PYTHON, "-m", "scripts.workspace", external=True)
