@@ -96,3 +96,10 @@ def train(session: nox.Session) -> None:
 def link(session: nox.Session) -> None:
     """Link mmdetection{,3d}/{checkpoints,data} to MMLAB_CHECKPOINTS_PATH / MMLAB_DATASET_PATH."""
     session.run(HOST_PYTHON, "-m", "scripts.workspace", external=True)
+
+
+@nox.session
+def deploy(session: nox.Session) -> None:
+    """Export, verify and time: -- configs/deploy/D.py configs/X.py CHECKPOINT [--samples N]."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", "scripts.deploy", *session.posargs, external=True)

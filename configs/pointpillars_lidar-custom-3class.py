@@ -39,7 +39,7 @@ test_pipeline = [
 ]
 
 
-dataset_common = dict(type="LidarDataset", data_root=data_root, metainfo=metainfo)
+dataset_common = dict(type="LidarDataset", data_root=data_root, metainfo=metainfo, box_type_3d="LiDAR")
 train_dataloader = dict(
     batch_size=2,
     num_workers=0,
