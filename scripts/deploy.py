@@ -44,14 +44,12 @@ def check_pair(deploy_cfg, model_cfg, deploy_path: str, model_path: str) -> None
 
 def check_checkpoint(model_cfg, checkpoint: str, model_path: str) -> None:
     """The checkpoint must hold weights for every parameter of the config's model."""
-    import torch
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import _load_checkpoint
 
     if not Path(checkpoint).is_file():
         raise UsageError(f"the checkpoint {checkpoint} does not exist")
     init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
-    from mmengine.registry import MODELS
 
     model = MODELS.build(model_cfg.model)
     state = _load_checkpoint(checkpoint, map_location="cpu")
@@ -64,10 +62,9 @@ def check_checkpoint(model_cfg, checkpoint: str, model_path: str) -> None:
             f"{len(v)} {name}, e.g. {v[0]}" for name, v in (("missing", missing), ("wrong shape", wrong)) if v
         )
         raise UsageError(
-            f"the checkpoint {checkpoint} does not match the model in {model_path} ({detail}). "
-            "Use the checkpoint that training with this config wrote (see its work dir), or the config it was trained with."
+            f"the checkpoint {checkpoint} does not match the model in {model_path} ({detail}). Use the "
+            "checkpoint that training with this config wrote (see its work dir), or the config it was trained with."
         )
-    del model, state, torch
 
 
 def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path) -> Path:
