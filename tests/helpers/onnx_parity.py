@@ -6,48 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 
-def export_and_run(model_cfg, deploy_cfg: str, checkpoint: str, sample, work_dir: Path, input_shape=None):
+def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Path):
     """Return ``(torch_outputs, ort_outputs, onnx_path)`` as lists of numpy arrays."""
-    import onnxruntime as ort
-    from mmdeploy.apis import torch2onnx
-    from mmdeploy.apis.utils import build_task_processor
-    from mmdeploy.core import RewriterContext, patch_model
     from mmdeploy.utils import load_config
 
+    from scripts.deploy import Pair, export
+
     deploy, model = load_config(deploy_cfg, model_cfg)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    torch2onnx(sample, str(work_dir), "end2end.onnx", deploy, model, checkpoint, device="cpu")
-    onnx_path = work_dir / "end2end.onnx"
-
-    processor = build_task_processor(model, deploy, "cpu")
-    torch_model = processor.build_pytorch_model(checkpoint)
-    data, inputs = processor.create_input(
-        sample, input_shape, data_preprocessor=getattr(torch_model, "data_preprocessor", None)
-    )
-    if isinstance(inputs, list) and len(inputs) == 1:
-        inputs = inputs[0]
-    args = tuple(inputs) if isinstance(inputs, (list, tuple)) else (inputs,)
-    patched = patch_model(torch_model, cfg=deploy, backend="onnxruntime")
-    with RewriterContext(cfg=deploy, backend="onnxruntime", opset=11), torch.no_grad():
-        reference = patched(*args, data_samples=data["data_samples"], mode="predict")
-    reference = [t.detach().cpu().numpy() for t in _flatten(reference)]
-
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    feeds = {i.name: a.detach().cpu().numpy() for i, a in zip(session.get_inputs(), args, strict=True)}
-    outputs = session.run(None, feeds)
-    return reference, [np.asarray(o) for o in outputs], onnx_path
-
-
-def _flatten(value):
-    if isinstance(value, torch.Tensor):
-        return [value]
-    out = []
-    for item in value:
-        out += _flatten(item)
-    return out
+    onnx_path = export(deploy, model, checkpoint, sample, work_dir)
+    pair = Pair(deploy, model, checkpoint, onnx_path)
+    data, args = pair.inputs(sample)
+    return pair.run_torch(data, args), pair.run_ort(args), onnx_path
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
