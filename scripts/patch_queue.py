@@ -513,10 +513,9 @@ def _run(args: argparse.Namespace) -> int:
         for fork in forks:
             print(f"[{fork.name}] {export_fork(fork)}")
     elif args.command in ("lint", "check"):
-        run = lint_patch_dir if args.command == "lint" else None
         problems = []
         for fork in forks:
-            found = run(fork.patch_dir) if run else check_fork(fork.pin)
+            found = lint_patch_dir(fork.patch_dir) if args.command == "lint" else check_fork(fork.pin)
             problems += found
             print(f"[{fork.name}] {'ok' if not found else f'{len(found)} problems'}", flush=True)
         for problem in problems:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -77,8 +78,6 @@ class Stack:
         tmp.replace(self._stamp_file)
 
     def pip(self, *args: str, env: dict[str, str] | None = None) -> None:
-        import os
-
         cmd = [str(self.python), "-m", "pip", "--disable-pip-version-check", *args]
         with self.log.open("a") as out:
             out.write(f"\n$ {' '.join(cmd)}\n")
