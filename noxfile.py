@@ -103,3 +103,10 @@ def deploy(session: nox.Session) -> None:
     """Export, verify and time: -- configs/deploy/D.py configs/X.py CHECKPOINT [--samples N]."""
     _ensure_stack(session)
     session.run(_stack_python(), "-m", "scripts.deploy", *session.posargs, external=True)
+
+
+@nox.session(name="eval")
+def evaluate(session: nox.Session) -> None:
+    """Evaluate: -- configs/X.py CHECKPOINT [--frames N]: metrics table, JSON, BEV pictures."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", "scripts.evaluate", *session.posargs, external=True)

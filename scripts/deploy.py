@@ -21,50 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.train import UsageError, check_dataset, load_config
+from scripts.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
 from scripts.workspace import checkpoints_dir
 
 MAX_ABS_DIFF = 1e-3  # raw head outputs, float32
-
-
-def check_pair(deploy_cfg, model_cfg, deploy_path: str, model_path: str) -> None:
-    """The deploy config must be for the model's codebase."""
-    codebase = deploy_cfg.get("codebase_config", {}).get("type")
-    scope = model_cfg.get("default_scope")
-    if codebase is None:
-        raise UsageError(f"{deploy_path} has no codebase_config.type: it is not an mmdeploy deploy config")
-    if scope and codebase != scope:
-        task = deploy_cfg.codebase_config.get("task")
-        raise UsageError(
-            f"{deploy_path} deploys {codebase} models ({task}), but {model_path} is an {scope} model. "
-            "Pick a deploy config for its codebase from configs/deploy/ (voxel-detection_* for mmdet3d LiDAR "
-            "detectors, detection_* for mmdet 2D detectors)."
-        )
-
-
-def check_checkpoint(model_cfg, checkpoint: str, model_path: str) -> None:
-    """The checkpoint must hold weights for every parameter of the config's model."""
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner.checkpoint import _load_checkpoint
-
-    if not Path(checkpoint).is_file():
-        raise UsageError(f"the checkpoint {checkpoint} does not exist")
-    init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
-
-    model = MODELS.build(model_cfg.model)
-    state = _load_checkpoint(checkpoint, map_location="cpu")
-    state = state.get("state_dict", state)
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-    if missing or wrong:
-        detail = "; ".join(
-            f"{len(v)} {name}, e.g. {v[0]}" for name, v in (("missing", missing), ("wrong shape", wrong)) if v
-        )
-        raise UsageError(
-            f"the checkpoint {checkpoint} does not match the model in {model_path} ({detail}). Use the "
-            "checkpoint that training with this config wrote (see its work dir), or the config it was trained with."
-        )
 
 
 def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path) -> Path:
