@@ -110,3 +110,10 @@ def evaluate(session: nox.Session) -> None:
     """Evaluate: -- configs/X.py CHECKPOINT [--frames N]: metrics table, JSON, BEV pictures."""
     _ensure_stack(session)
     session.run(_stack_python(), "-m", "scripts.evaluate", *session.posargs, external=True)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The closed loop on generated data: generate, train, eval, deploy, verify (-- --epochs N ...)."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", "scripts.demo", *session.posargs, external=True)
