@@ -17,7 +17,8 @@ COLOURS = {"Car": (40, 60, 200), "Pedestrian": (60, 180, 60), "Cyclist": (200, 1
 CLASSES = ("Car", "Pedestrian", "Cyclist")
 
 
-def _corners(box: np.ndarray) -> np.ndarray:
+def box_corners(box: np.ndarray) -> np.ndarray:
+    """The 8 corners of a box ``x, y, z (centre), dx, dy, dz, yaw`` in the LiDAR frame."""
     x, y, z, dx, dy, dz, yaw = box
     local = np.array([[sx * dx / 2, sy * dy / 2, sz * dz / 2] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
     c, s = np.cos(yaw), np.sin(yaw)
@@ -39,7 +40,7 @@ def render(names: list[str], boxes: np.ndarray, rng: np.random.Generator) -> tup
     image[horizon:] = np.linspace(90, 130, HEIGHT - horizon, dtype=np.uint8)[:, None, None]
     annotations = []
     for index in np.argsort(-boxes[:, 0]) if len(boxes) else []:  # far to near
-        corners = _corners(boxes[index])
+        corners = box_corners(boxes[index])
         if corners[:, 0].min() < 1.0:
             continue
         pixels = project(corners)

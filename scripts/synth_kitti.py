@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from extensions.io.points import write_bin
-from scripts.synth_camera import HEIGHT, WIDTH, camera_calibration, project
+from scripts.synth_camera import HEIGHT, WIDTH, box_corners, camera_calibration, project
 
 
 def _calib_text(intrinsics: np.ndarray, lidar_to_camera: np.ndarray) -> str:
@@ -36,9 +36,7 @@ def label_lines(names: list[str], boxes: np.ndarray, lidar_to_camera: np.ndarray
         ry = -yaw - np.pi / 2
         ry = (ry + np.pi) % (2 * np.pi) - np.pi
         alpha = ry - np.arctan2(bottom[0], bottom[2])
-        corners = np.array(
-            [[x + sx * dx / 2, y + sy * dy / 2, z + sz * dz / 2] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
-        )
+        corners = box_corners(np.array([x, y, z, dx, dy, dz, yaw]))
         if x > 1.0:
             uv = project(corners)
             x1, y1 = np.clip(uv.min(0), 0, [WIDTH - 1, HEIGHT - 1])
