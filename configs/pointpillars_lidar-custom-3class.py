@@ -58,3 +58,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type="LidarMetric")
 test_evaluator = val_evaluator
+
+# a checkpoint every epoch (upstream keeps only the last), so that a killed run resumes
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3))

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from scripts import tracking
 from scripts.workspace import checkpoints_dir, datasets_dir
 
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
@@ -76,9 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         f"Car BEV AP40 {metrics.get('lidar/Car/BEV_AP40', 0.0):.2f})\n"
         f"  pictures:    {work / 'eval'}/bev_*.png\n"
         f"  onnx model:  {report['onnx']}\n"
-        f"  deploy:      {work / 'deploy' / 'report.md'}  (parity max |diff| {report['max_abs_diff']:.2g}: "
+        f"  deploy:      {work / 'deploy' / 'report.md'}  (raw max |diff| {report['max_abs_diff']:.2g}, "
+        f"{report['boxes_matched']}/{report['boxes_reference']} boxes matched: "
         f"{'pass' if report['passed'] else 'FAIL'}; ONNX Runtime {lat['onnxruntime']['median_ms']} ms vs PyTorch "
         f"{lat['pytorch']['median_ms']} ms, {lat['speedup_median']}x)\n"
+        f"  tracking:    {tracking.tracking_uri()}  (runs train, eval, deploy of experiment "
+        f"{CONFIG.rsplit('/', 1)[-1][:-3]})\n"
         f"  wall time:   {time.monotonic() - started:.0f}s",
         flush=True,
     )

@@ -1,16 +1,21 @@
-"""Deploy a trained model: mmdeploy -> ONNX -> ONNX Runtime, then prove it.
+"""Deploy a trained model: mmdeploy -> ONNX -> ONNX Runtime (or TensorRT), then prove it.
 
 ``python -m scripts.deploy DEPLOY_CFG MODEL_CFG CHECKPOINT [--samples N]``
 
-On N validation samples it compares the raw outputs of PyTorch (with
-mmdeploy's rewrites, i.e. the exported graph) and ONNX Runtime, times both,
-and writes ``report.json`` and ``report.md`` next to ``end2end.onnx``. It
-exits 1 when parity misses its thresholds.
+On N validation samples it compares PyTorch and the deployed model twice: the
+raw head outputs (PyTorch with mmdeploy's rewrites, i.e. the exported graph)
+and the final boxes after post-processing (the original PyTorch model against
+mmdeploy's backend model, matched by IoU and label). It times both runtimes,
+writes ``report.json`` and ``report.md`` next to the model, and exits 1 when
+parity misses its thresholds. A TensorRT deploy config on a machine without
+a CUDA GPU and the ``tensorrt`` package is skipped with a message (exit 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import importlib.util
 import json
 import shutil
 import statistics
@@ -21,37 +26,74 @@ from pathlib import Path
 
 import numpy as np
 
+from scripts import tracking
+from scripts.box_parity import MATCH_IOU, Detections, match
 from scripts.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
 from scripts.workspace import checkpoints_dir
 
 MAX_ABS_DIFF = 1e-3  # raw head outputs, float32
+MIN_MATCHED = 0.95  # final boxes: matched / max(PyTorch boxes, deployed boxes), per sample
+MAX_SCORE_DIFF = 1e-3  # final boxes: |score difference| of matched boxes
+BACKEND_FILES = {"onnxruntime": "end2end.onnx", "tensorrt": "end2end.engine"}
 
 
-def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path) -> Path:
-    """Export to ``out/end2end.onnx``, written whole or not at all."""
+def backend_of(deploy_cfg) -> str:
+    return deploy_cfg.backend_config.type
+
+
+def unavailable(backend: str) -> str | None:
+    """Why this machine cannot run the backend, or None when it can."""
+    if backend == "tensorrt":
+        import torch
+
+        missing = [
+            what
+            for what, ok in (
+                ("a CUDA GPU", torch.cuda.is_available()),
+                ("the tensorrt package", importlib.util.find_spec("tensorrt") is not None),
+            )
+            if not ok
+        ]
+        return f"TensorRT needs {' and '.join(missing)}" if missing else None
+    if backend not in BACKEND_FILES:
+        return f"this tool deploys to {', '.join(BACKEND_FILES)}, not {backend}"
+    return None
+
+
+def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path, device: str = "cpu") -> Path:
+    """Export to ``out/end2end.onnx`` (and ``end2end.engine`` for TensorRT), each written whole or not at all."""
     from mmdeploy.apis import torch2onnx
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out) as tmp:
-        torch2onnx(sample, tmp, "end2end.onnx", deploy_cfg, model_cfg, checkpoint, device="cpu")
+        torch2onnx(sample, tmp, "end2end.onnx", deploy_cfg, model_cfg, checkpoint, device=device)
         target = out / "end2end.onnx"
         shutil.move(str(Path(tmp) / "end2end.onnx"), target)
+        if backend_of(deploy_cfg) == "tensorrt":
+            from mmdeploy.apis.tensorrt import onnx2tensorrt
+
+            onnx2tensorrt(tmp, "end2end.engine", 0, deploy_cfg, str(target), device=device)
+            target = out / "end2end.engine"
+            shutil.move(str(Path(tmp) / "end2end.engine"), target)
     return target
 
 
 class Pair:
-    """The same inputs through PyTorch (rewritten as exported) and ONNX Runtime."""
+    """The same inputs through PyTorch and the deployed model (ONNX Runtime or TensorRT)."""
 
-    def __init__(self, deploy_cfg, model_cfg, checkpoint: str, onnx_path: Path):
-        import onnxruntime as ort
+    def __init__(self, deploy_cfg, model_cfg, checkpoint: str, model_path: Path, device: str = "cpu"):
         from mmdeploy.apis.utils import build_task_processor
         from mmdeploy.core import patch_model
 
         self.deploy_cfg = deploy_cfg
-        self.processor = build_task_processor(model_cfg, deploy_cfg, "cpu")
+        self.backend = backend_of(deploy_cfg)
+        self.device = device
+        self.processor = build_task_processor(model_cfg, deploy_cfg, device)
         self.torch_model = self.processor.build_pytorch_model(checkpoint)
-        self.patched = patch_model(self.torch_model, cfg=deploy_cfg, backend="onnxruntime")
-        self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        # a copy rewritten as exported, for the raw outputs; the original gives the final boxes
+        self.patched = patch_model(copy.deepcopy(self.torch_model), cfg=deploy_cfg, backend=self.backend)
+        self.deployed = self.processor.build_backend_model([str(model_path)])
+        self.input_names = list(deploy_cfg.onnx_config.input_names)
 
     def inputs(self, sample):
         data, inputs = self.processor.create_input(sample, None, getattr(self.torch_model, "data_preprocessor", None))
@@ -63,13 +105,34 @@ class Pair:
         import torch
         from mmdeploy.core import RewriterContext
 
-        with RewriterContext(cfg=self.deploy_cfg, backend="onnxruntime", opset=11), torch.no_grad():
+        opset = self.deploy_cfg.onnx_config.opset_version
+        with RewriterContext(cfg=self.deploy_cfg, backend=self.backend, opset=opset), torch.no_grad():
             out = self.patched(*args, data_samples=data["data_samples"], mode="predict")
+        _sync(self.device)
         return [t.detach().cpu().numpy() for t in _flatten(out)]
 
-    def run_ort(self, args) -> list[np.ndarray]:
-        feeds = {i.name: a.detach().cpu().numpy() for i, a in zip(self.session.get_inputs(), args, strict=True)}
-        return [np.asarray(o) for o in self.session.run(None, feeds)]
+    def run_deployed(self, args) -> list[np.ndarray]:
+        """Raw outputs of the deployed model, in the deploy config's output order."""
+        outputs = self.deployed.wrapper(dict(zip(self.input_names, args, strict=True)))
+        _sync(self.device)
+        return [outputs[name].detach().cpu().numpy() for name in self.deploy_cfg.onnx_config.output_names]
+
+    def final_detections(self, sample) -> tuple[Detections, Detections]:
+        """Post-processed boxes: the original PyTorch model, and mmdeploy's backend model."""
+        import torch
+
+        raw, _ = self.processor.create_input(sample)
+        with torch.no_grad():
+            ref = self.torch_model.test_step(copy.deepcopy(raw))[0]
+            out = self.deployed.test_step(copy.deepcopy(raw))[0]
+        return Detections.from_sample(ref), Detections.from_sample(out)
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
 
 
 def _flatten(value) -> list:
@@ -98,43 +161,74 @@ def _stats(times: list[float]) -> dict:
 
 def verify(pair: Pair, samples: list[str], repeat: int) -> dict:
     per_sample = []
-    torch_times, ort_times = [], []
+    torch_times, deployed_times = [], []
     for sample in samples:
         data, args = pair.inputs(sample)
-        ref, out = pair.run_torch(data, args), pair.run_ort(args)
+        ref, out = pair.run_torch(data, args), pair.run_deployed(args)
         diffs = [
             float(np.abs(r.astype(np.float64) - o).max()) if r.size else 0.0 for r, o in zip(ref, out, strict=True)
         ]
-        per_sample.append(dict(sample=sample, max_abs_diff=max(diffs), shapes=[list(r.shape) for r in ref]))
+        boxes = match(*pair.final_detections(sample))
+        per_sample.append(dict(sample=sample, max_abs_diff=max(diffs), shapes=[list(r.shape) for r in ref], boxes=boxes))
         torch_times += _timed(lambda data=data, args=args: pair.run_torch(data, args), repeat)
-        ort_times += _timed(lambda args=args: pair.run_ort(args), repeat)
+        deployed_times += _timed(lambda args=args: pair.run_deployed(args), repeat)
     worst = max(s["max_abs_diff"] for s in per_sample)
-    latency = dict(pytorch=_stats(torch_times), onnxruntime=_stats(ort_times))
-    latency["speedup_median"] = round(latency["pytorch"]["median_ms"] / latency["onnxruntime"]["median_ms"], 3)
+    matched = min(s["boxes"]["matched_fraction"] for s in per_sample)
+    score_diff = max(s["boxes"]["max_score_diff"] for s in per_sample)
+    latency = {"pytorch": _stats(torch_times), pair.backend: _stats(deployed_times)}
+    latency["speedup_median"] = round(latency["pytorch"]["median_ms"] / latency[pair.backend]["median_ms"], 3)
+    thresholds = dict(max_abs_diff=MAX_ABS_DIFF, min_matched_fraction=MIN_MATCHED, max_score_diff=MAX_SCORE_DIFF)
+    passed = worst <= MAX_ABS_DIFF and matched >= MIN_MATCHED and score_diff <= MAX_SCORE_DIFF
     return dict(
-        samples=per_sample, max_abs_diff=worst, threshold=MAX_ABS_DIFF, passed=worst <= MAX_ABS_DIFF, latency=latency
+        backend=pair.backend,
+        device=pair.device,
+        samples=per_sample,
+        max_abs_diff=worst,
+        min_matched_fraction=matched,
+        max_score_diff=score_diff,
+        boxes_matched=sum(s["boxes"]["matched"] for s in per_sample),
+        boxes_reference=sum(s["boxes"]["reference_boxes"] for s in per_sample),
+        thresholds=thresholds,
+        passed=passed,
+        latency=latency,
     )
 
 
 def write_report(report: dict, out: Path) -> None:
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    lat = report["latency"]
+    """``report.json`` and ``report.md``, each written whole (temp file + rename)."""
+    lat, limits, backend = report["latency"], report["thresholds"], report["backend"]
     lines = [
         f"# Deploy report: {report['model_config']}",
         "",
         f"- checkpoint: `{report['checkpoint']}`",
-        f"- model: `{report['onnx']}` (ONNX Runtime, CPU)",
-        f"- parity: max |PyTorch - ONNX Runtime| over raw outputs = {report['max_abs_diff']:.3g} "
-        f"(threshold {report['threshold']:g}): **{'pass' if report['passed'] else 'FAIL'}**",
+        f"- model: `{report['model']}` ({backend}, {report['device']})",
+        f"- verdict: **{'pass' if report['passed'] else 'FAIL'}**",
+        f"- raw head outputs: max |PyTorch - {backend}| = {report['max_abs_diff']:.3g} "
+        f"(threshold {limits['max_abs_diff']:g})",
+        f"- final boxes: {report['boxes_matched']} of {report['boxes_reference']} PyTorch boxes matched "
+        f"(IoU >= {MATCH_IOU}, same label); worst sample {report['min_matched_fraction']:.3f} matched "
+        f"(threshold {limits['min_matched_fraction']}); max score |diff| {report['max_score_diff']:.3g} "
+        f"(threshold {limits['max_score_diff']:g})",
         f"- latency over {len(report['samples'])} samples: PyTorch median {lat['pytorch']['median_ms']} ms "
-        f"(p90 {lat['pytorch']['p90_ms']}), ONNX Runtime median {lat['onnxruntime']['median_ms']} ms "
-        f"(p90 {lat['onnxruntime']['p90_ms']}), speed-up {lat['speedup_median']}x",
+        f"(p90 {lat['pytorch']['p90_ms']}), {backend} median {lat[backend]['median_ms']} ms "
+        f"(p90 {lat[backend]['p90_ms']}), speed-up {lat['speedup_median']}x",
         "",
-        "| sample | max abs diff |",
-        "| --- | --- |",
-        *[f"| {s['sample']} | {s['max_abs_diff']:.3g} |" for s in report["samples"]],
+        "| sample | raw max abs diff | PyTorch boxes | deployed boxes | matched | max score diff |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[
+            f"| {s['sample']} | {s['max_abs_diff']:.3g} | {s['boxes']['reference_boxes']} | "
+            f"{s['boxes']['deployed_boxes']} | {s['boxes']['matched']} | {s['boxes']['max_score_diff']:.3g} |"
+            for s in report["samples"]
+        ],
     ]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
+    _write_atomic(out / "report.json", json.dumps(report, indent=2))
+    _write_atomic(out / "report.md", "\n".join(lines) + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def validation_samples(model_cfg, count: int) -> list[str]:
@@ -142,7 +236,8 @@ def validation_samples(model_cfg, count: int) -> list[str]:
 
     init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
     dataset = DATASETS.build(model_cfg.test_dataloader.dataset)
-    return [dataset.get_data_info(i)["lidar_points"]["lidar_path"] for i in range(min(count, len(dataset)))]
+    infos = [dataset.get_data_info(i) for i in range(min(count, len(dataset)))]
+    return [info["img_path"] if "img_path" in info else info["lidar_points"]["lidar_path"] for info in infos]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,18 +260,51 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    backend = backend_of(deploy_cfg)
+    reason = unavailable(backend)
+    if reason:
+        print(f"skipped: {args.deploy_config} deploys to {backend}, and {reason} on this machine. "
+              "Nothing was exported; use configs/deploy/*_onnxruntime_*.py here.")  # fmt: skip
+        return 0
+    device = "cuda:0" if backend == "tensorrt" else "cpu"
     out = Path(args.work_dir or checkpoints_dir() / Path(args.model_config).stem / "deploy")
     samples = validation_samples(model_cfg, args.samples)
     print(f"exporting {args.model_config} with {args.deploy_config} -> {out}", flush=True)
-    onnx_path = export(deploy_cfg, model_cfg, args.checkpoint, samples[0], out)
-    print(f"comparing PyTorch and ONNX Runtime on {len(samples)} validation samples", flush=True)
-    report = verify(Pair(deploy_cfg, model_cfg, args.checkpoint, onnx_path), samples, args.repeat)
+    model_path = export(deploy_cfg, model_cfg, args.checkpoint, samples[0], out, device)
+    print(f"comparing PyTorch and {backend} on {len(samples)} validation samples", flush=True)
+    report = verify(Pair(deploy_cfg, model_cfg, args.checkpoint, model_path, device), samples, args.repeat)
     report.update(model_config=args.model_config, deploy_config=args.deploy_config, checkpoint=args.checkpoint,
-                  onnx=str(onnx_path))  # fmt: skip
+                  model=str(model_path), onnx=str(out / "end2end.onnx"))  # fmt: skip
     write_report(report, out)
     print((out / "report.md").read_text())
     print(f"report: {out / 'report.json'}, {out / 'report.md'}")
+    run_id = tracking.log_run(
+        load_config(args.model_config),
+        args.model_config,
+        "deploy",
+        _numbers(report),
+        [Path(report["onnx"]), model_path, out / "report.json", out / "report.md"],
+        deploy_config=args.deploy_config,
+        checkpoint=args.checkpoint,
+    )
+    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
     return 0 if report["passed"] else 1
+
+
+def _numbers(report: dict) -> dict:
+    """The report's figures as MLflow metrics."""
+    lat, backend = report["latency"], report["backend"]
+    return dict(
+        max_abs_diff=report["max_abs_diff"],
+        min_matched_fraction=report["min_matched_fraction"],
+        max_score_diff=report["max_score_diff"],
+        passed=float(report["passed"]),
+        pytorch_median_ms=lat["pytorch"]["median_ms"],
+        pytorch_p90_ms=lat["pytorch"]["p90_ms"],
+        deployed_median_ms=lat[backend]["median_ms"],
+        deployed_p90_ms=lat[backend]["p90_ms"],
+        speedup_median=lat["speedup_median"],
+    )
 
 
 if __name__ == "__main__":

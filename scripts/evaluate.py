@@ -3,7 +3,7 @@ and bird's-eye-view pictures (points, ground truth, predictions) of a few frames
 
 ``python -m scripts.evaluate CONFIG CHECKPOINT [--frames N] [--work-dir DIR]``
 writes ``metrics.json`` and ``bev_<frame>.png`` to
-``$MMLAB_CHECKPOINTS_PATH/<config name>/eval/``.
+``$MMLAB_CHECKPOINTS_PATH/<config name>/eval/`` and logs the run to MLflow.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scripts import tracking
 from scripts.checks import UsageError, check_checkpoint, check_dataset, load_config
 from scripts.workspace import checkpoints_dir
 
@@ -112,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(f"{k:<{width}}  {v:8.3f}" for k, v in metrics.items()))
     print(f"metrics: {out / 'metrics.json'}")
     print("pictures: " + ", ".join(str(p) for p in pictures))
+    run_id = tracking.log_run(
+        load_config(args.config), args.config, "eval", metrics, [out / "metrics.json", *pictures],
+        checkpoint=args.checkpoint,
+    )  # fmt: skip
+    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
     return 0
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,14 @@ import pytest
 from scripts.gitcmd import git_env
 from scripts.patch_queue import Fork
 from scripts.pins import Pin
+
+
+
+def pytest_configure(config) -> None:
+    """Runs that tests start are tracked in a throwaway MLflow store, not the user's workspace."""
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ["MMLAB_TRACKING_PATH"] = tempfile.mkdtemp(prefix="mmlab-test-mlflow-")
+
 
 TINY_FILES = {
     "tiny/__init__.py": ("__version__ = '1.0'\n", 0o644),

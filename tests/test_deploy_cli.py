@@ -3,14 +3,17 @@ latency, report; bad input gets a paragraph."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from scripts.paths import REPO_ROOT
+from tests.helpers.tracking import runs_by_name
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
@@ -20,7 +23,8 @@ DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    """Generated data and an (untrained) checkpoint of the config's model."""
+    """Generated data and an untrained checkpoint of the config's model, its classifier bias
+    zeroed (score 0.5 everywhere) so that every frame gives the full 50 final boxes to compare."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
@@ -36,8 +40,11 @@ def workspace(tmp_path_factory):
     import extensions  # noqa: F401
 
     model = MODELS.build(Config.fromfile(CONFIG).model)
-    save_checkpoint(dict(state_dict=model.state_dict(), meta={}), str(tmp / "model.pth"))
-    env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp / "datasets"), MMLAB_CHECKPOINTS_PATH=str(tmp / "ckpt"))
+    state = model.state_dict()
+    state["bbox_head.conv_cls.bias"].zero_()
+    save_checkpoint(dict(state_dict=state, meta={}), str(tmp / "model.pth"))
+    env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp / "datasets"), MMLAB_CHECKPOINTS_PATH=str(tmp / "ckpt"),
+               MMLAB_TRACKING_PATH=str(tmp / "mlflow"))  # fmt: skip
     return tmp, env
 
 
@@ -53,10 +60,55 @@ def test_deploy_exports_verifies_and_reports(workspace):
     out = tmp / "ckpt" / "pointpillars_lidar-custom-3class" / "deploy"
     report = json.loads((out / "report.json").read_text())
     assert report["passed"] and report["max_abs_diff"] <= 1e-3 and len(report["samples"]) == 2
+    assert report["boxes_reference"] == 100 and report["boxes_matched"] >= 95  # 50 final boxes per frame
+    assert all(s["boxes"]["deployed_boxes"] == 50 for s in report["samples"])
+    assert report["max_score_diff"] <= 1e-3 and report["samples"][0]["boxes"]["min_iou"] >= 0.9
     assert report["latency"]["onnxruntime"]["median_ms"] > 0 and report["latency"]["speedup_median"] > 0
     assert (out / "end2end.onnx").stat().st_size > 1_000_000
     assert "**pass**" in (out / "report.md").read_text()
-    assert not [p for p in out.iterdir() if p.is_dir()]  # no half-written export left behind
+    assert not [p for p in out.iterdir() if p.is_dir() or p.suffix == ".tmp"]  # nothing half-written left behind
+    run = runs_by_name(Path(env["MMLAB_TRACKING_PATH"]))["deploy"]
+    assert run.data.metrics["max_abs_diff"] == pytest.approx(report["max_abs_diff"])
+    assert run.data.tags["checkpoint"] == str(tmp / "model.pth")
+
+
+def test_deploy_exits_1_when_parity_misses_its_threshold(workspace, monkeypatch, capsys):
+    from scripts import deploy
+
+    tmp, env = workspace
+    for key in ("MMLAB_DATASET_PATH", "MMLAB_CHECKPOINTS_PATH", "MMLAB_TRACKING_PATH"):
+        monkeypatch.setenv(key, env[key])
+    monkeypatch.setattr(deploy, "MAX_SCORE_DIFF", -1.0)  # no score difference can meet it
+    out = tmp / "strict"
+    code = deploy.main([DEPLOY, CONFIG, str(tmp / "model.pth"), "--samples", "1", "--repeat", "1", "--work-dir", str(out)])
+    assert code == 1
+    assert json.loads((out / "report.json").read_text())["passed"] is False
+    assert "**FAIL**" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available() and importlib.util.find_spec("tensorrt") is not None, reason="TensorRT can run here"
+)
+def test_tensorrt_is_skipped_cleanly_without_a_gpu(workspace):
+    tmp, env = workspace
+    trt = "configs/deploy/voxel-detection_tensorrt_dynamic.py"
+    result = _deploy(env, trt, CONFIG, str(tmp / "model.pth"), "--work-dir", str(tmp / "trt"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"skipped: {trt} deploys to tensorrt, and TensorRT needs" in result.stdout
+    assert not (tmp / "trt").exists()
+
+
+@pytest.mark.skipif(
+    not (torch.cuda.is_available() and importlib.util.find_spec("tensorrt") is not None),
+    reason="needs a CUDA GPU and the tensorrt package",
+)
+def test_tensorrt_engine_matches_pytorch(workspace):
+    tmp, env = workspace
+    trt = "configs/deploy/voxel-detection_tensorrt_dynamic.py"
+    result = _deploy(env, trt, CONFIG, str(tmp / "model.pth"), "--samples", "2", "--work-dir", str(tmp / "trt"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((tmp / "trt" / "report.json").read_text())
+    assert report["backend"] == "tensorrt" and report["passed"] and (tmp / "trt" / "end2end.engine").exists()
 
 
 def test_deploy_config_for_the_wrong_task(workspace):

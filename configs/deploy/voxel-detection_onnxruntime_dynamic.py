@@ -4,7 +4,8 @@
 _base_ = ["./_base_onnxruntime.py"]
 onnx_config = dict(
     input_names=["voxels", "num_points", "coors"],
-    output_names=["cls_score", "bbox_pred", "dir_cls_pred"],
+    # one level of outputs; mmdeploy's backend model reads them as <name><level>
+    output_names=["cls_score0", "bbox_pred0", "dir_cls_pred0"],
     dynamic_axes={
         "voxels": {0: "voxels_num"},
         "num_points": {0: "voxels_num"},

@@ -23,7 +23,7 @@ IOU = {"Car": 0.7, "Pedestrian": 0.5, "Cyclist": 0.5}
 
 def _band_name(band: tuple[float, float]) -> str:
     low, high = band
-    return f"{low:g}-{high:g}m" if math.isfinite(high) else f"{low:g}m+"
+    return f"{low:g}-{high:g}m" if math.isfinite(high) else f"beyond{low:g}m"
 
 
 def box_overlaps(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:

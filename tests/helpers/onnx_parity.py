@@ -18,7 +18,7 @@ def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Pat
     onnx_path = export(deploy, model, checkpoint, sample, work_dir)
     pair = Pair(deploy, model, checkpoint, onnx_path)
     data, args = pair.inputs(sample)
-    return pair.run_torch(data, args), pair.run_ort(args), onnx_path
+    return pair.run_torch(data, args), pair.run_deployed(args), onnx_path
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

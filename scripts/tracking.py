@@ -1,0 +1,79 @@
+"""MLflow tracking for every train, eval and deploy run.
+
+Runs go to ``$MLFLOW_TRACKING_URI`` when it is set (a server such as
+``http://mlflow.internal:5000``; artifacts then go where that server says).
+Otherwise they go to a local store in the workspace,
+``$MMLAB_TRACKING_PATH`` (default ``$MMLAB_CHECKPOINTS_PATH/mlflow``): a SQLite
+database ``mlflow.db`` and an ``artifacts/`` folder. Browse it with
+``mlflow ui --backend-store-uri sqlite:///<that folder>/mlflow.db``.
+
+One experiment per config (its file name); the run name says train, eval or
+deploy. Params are the flattened config, metrics come per step (training) or
+once (eval, deploy), and artifacts are the config, the final checkpoint, the
+ONNX model and the reports.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from scripts.workspace import checkpoints_dir
+
+
+def store_dir() -> Path:
+    """The local store, used when MLFLOW_TRACKING_URI is not set."""
+    return Path(os.environ.get("MMLAB_TRACKING_PATH") or checkpoints_dir() / "mlflow").expanduser().resolve()
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store_dir() / 'mlflow.db'}"
+
+
+def artifact_location() -> str | None:
+    """Where a new experiment keeps artifacts: beside the local store, or the server's choice."""
+    return None if os.environ.get("MLFLOW_TRACKING_URI") else (store_dir() / "artifacts").as_uri()
+
+
+def backend_cfg(config_path: str, kind: str, **tags: str) -> dict:
+    """mmengine's MLflowVisBackend, pointed at our store (a ``vis_backends`` entry)."""
+    store_dir().mkdir(parents=True, exist_ok=True)
+    return dict(
+        type="MLflowVisBackend",
+        save_dir=str(store_dir()),
+        exp_name=Path(config_path).stem,
+        run_name=kind,
+        tags={"kind": kind, "config": config_path, **tags},
+        tracking_uri=tracking_uri(),
+        artifact_location=artifact_location(),
+    )
+
+
+def log_run(cfg, config_path: str, kind: str, metrics: dict, artifacts: list[Path], **tags: str) -> str:
+    """One finished run (eval, deploy): the flattened config, metrics and files; returns its run id."""
+    from mmengine.visualization import MLflowVisBackend
+
+    backend = MLflowVisBackend(**{k: v for k, v in backend_cfg(config_path, kind, **tags).items() if k != "type"})
+    backend.add_config(cfg)
+    numeric = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+    if numeric:
+        backend.add_scalars(numeric, step=0)
+    mlflow = backend.experiment
+    for path in artifacts:
+        mlflow.log_artifact(str(path))
+    run_id = mlflow.active_run().info.run_id
+    mlflow.end_run()
+    return run_id
+
+
+def log_artifacts_to_last_run(paths: list[Path]) -> str | None:
+    """Add files to the run that just ended in this process (training's final checkpoint)."""
+    import mlflow
+
+    run = mlflow.last_active_run()
+    if run is None:
+        return None
+    client = mlflow.MlflowClient(tracking_uri())
+    for path in paths:
+        client.log_artifact(run.info.run_id, str(path))
+    return run.info.run_id
