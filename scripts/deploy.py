@@ -169,7 +169,8 @@ def verify(pair: Pair, samples: list[str], repeat: int) -> dict:
             float(np.abs(r.astype(np.float64) - o).max()) if r.size else 0.0 for r, o in zip(ref, out, strict=True)
         ]
         boxes = match(*pair.final_detections(sample))
-        per_sample.append(dict(sample=sample, max_abs_diff=max(diffs), shapes=[list(r.shape) for r in ref], boxes=boxes))
+        shapes = [list(r.shape) for r in ref]
+        per_sample.append(dict(sample=sample, max_abs_diff=max(diffs), shapes=shapes, boxes=boxes))
         torch_times += _timed(lambda data=data, args=args: pair.run_torch(data, args), repeat)
         deployed_times += _timed(lambda args=args: pair.run_deployed(args), repeat)
     worst = max(s["max_abs_diff"] for s in per_sample)

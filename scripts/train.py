@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg.work_dir = args.work_dir or str(checkpoints_dir() / Path(args.config).stem)
     cfg.resume = args.resume
     cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(args.config, "train")]
+    # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
+    cfg.visualizer.pop("name", None)
     runner = Runner.from_cfg(cfg)
     runner.train()
     if runner.rank == 0:

@@ -17,7 +17,6 @@ from scripts.patch_queue import Fork
 from scripts.pins import Pin
 
 
-
 def pytest_configure(config) -> None:
     """Runs that tests start are tracked in a throwaway MLflow store, not the user's workspace."""
     os.environ.pop("MLFLOW_TRACKING_URI", None)

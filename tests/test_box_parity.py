@@ -9,7 +9,8 @@ from scripts.box_parity import Detections, iou, match
 
 
 def _dets(boxes, scores, labels) -> Detections:
-    return Detections(np.array(boxes, float).reshape(len(scores), -1 if scores else 4), np.array(scores, float), np.array(labels))
+    boxes = np.array(boxes, float).reshape(len(scores), -1 if scores else 4)
+    return Detections(boxes, np.array(scores, float), np.array(labels))
 
 
 def test_identical_2d_boxes_all_match():

@@ -33,7 +33,6 @@ def test_demo_runs_the_closed_loop(tmp_path):
     for path in (work / "train" / "epoch_1.pth", work / "eval" / "metrics.json", work / "deploy" / "report.md"):
         assert str(path) in summary
 
-
     # every step was tracked in the workspace's MLflow store
     store = tmp_path / "ckpt" / "mlflow"
     runs = runs_by_name(store)

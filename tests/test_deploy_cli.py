@@ -80,7 +80,8 @@ def test_deploy_exits_1_when_parity_misses_its_threshold(workspace, monkeypatch,
         monkeypatch.setenv(key, env[key])
     monkeypatch.setattr(deploy, "MAX_SCORE_DIFF", -1.0)  # no score difference can meet it
     out = tmp / "strict"
-    code = deploy.main([DEPLOY, CONFIG, str(tmp / "model.pth"), "--samples", "1", "--repeat", "1", "--work-dir", str(out)])
+    args = [DEPLOY, CONFIG, str(tmp / "model.pth"), "--samples", "1", "--repeat", "1", "--work-dir", str(out)]
+    code = deploy.main(args)
     assert code == 1
     assert json.loads((out / "report.json").read_text())["passed"] is False
     assert "**FAIL**" in capsys.readouterr().out

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-
 from pathlib import Path
 
 import pytest
@@ -87,7 +86,8 @@ def test_training_killed_mid_epoch_resumes_from_its_last_checkpoint(datasets, tm
 
     env = dict(os.environ, MMLAB_DATASET_PATH=str(datasets))
     work, log = tmp_path / "w", tmp_path / "first.log"
-    args = [CONFIG, "--work-dir", str(work), "--cfg-options", "train_cfg.max_epochs=3", "default_hooks.logger.interval=1"]
+    options = ["train_cfg.max_epochs=3", "default_hooks.logger.interval=1"]
+    args = [CONFIG, "--work-dir", str(work), "--cfg-options", *options]
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "scripts.train", *args], cwd=REPO_ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)  # fmt: skip
