@@ -54,7 +54,16 @@ def unavailable(backend: str) -> str | None:
             )
             if not ok
         ]
-        return f"TensorRT needs {' and '.join(missing)}" if missing else None
+        if missing:
+            return f"TensorRT needs {' and '.join(missing)}"
+        import tensorrt
+
+        if int(tensorrt.__version__.split(".")[0]) >= 10:
+            return (
+                f"mmdeploy 1.3.1's TensorRT wrapper runs TensorRT 8.x, and this machine has {tensorrt.__version__} "
+                "(TensorRT 10 removed the binding API it uses): pip install 'tensorrt<10'"
+            )
+        return None
     if backend not in BACKEND_FILES:
         return f"this tool deploys to {', '.join(BACKEND_FILES)}, not {backend}"
     return None
@@ -198,6 +207,8 @@ def verify(pair: Pair, samples: list[str], repeat: int) -> dict:
 def write_report(report: dict, out: Path) -> None:
     """``report.json`` and ``report.md``, each written whole (temp file + rename)."""
     lat, limits, backend = report["latency"], report["thresholds"], report["backend"]
+    boxes = report["boxes_reference"] + sum(s["boxes"]["deployed_boxes"] for s in report["samples"])
+    nothing_to_compare = "" if boxes else " (no box scored above the model's score_thr in these samples)"
     lines = [
         f"# Deploy report: {report['model_config']}",
         "",
@@ -209,7 +220,7 @@ def write_report(report: dict, out: Path) -> None:
         f"- final boxes: {report['boxes_matched']} of {report['boxes_reference']} PyTorch boxes matched "
         f"(IoU >= {MATCH_IOU}, same label); worst sample {report['min_matched_fraction']:.3f} matched "
         f"(threshold {limits['min_matched_fraction']}); max score |diff| {report['max_score_diff']:.3g} "
-        f"(threshold {limits['max_score_diff']:g})",
+        f"(threshold {limits['max_score_diff']:g}){nothing_to_compare}",
         f"- latency over {len(report['samples'])} samples: PyTorch median {lat['pytorch']['median_ms']} ms "
         f"(p90 {lat['pytorch']['p90_ms']}), {backend} median {lat[backend]['median_ms']} ms "
         f"(p90 {lat[backend]['p90_ms']}), speed-up {lat['speedup_median']}x",

@@ -1,7 +1,8 @@
 """MLflow tracking for every train, eval and deploy run.
 
 Runs go to ``$MLFLOW_TRACKING_URI`` when it is set (a server such as
-``http://mlflow.internal:5000``; artifacts then go where that server says).
+``http://mlflow.internal:5000``, whose artifacts go where that server says, or
+another ``sqlite:///`` file, with ``artifacts/`` beside it).
 Otherwise they go to a local store in the workspace,
 ``$MMLAB_TRACKING_PATH`` (default ``$MMLAB_CHECKPOINTS_PATH/mlflow``): a SQLite
 database ``mlflow.db`` and an ``artifacts/`` folder. Browse it with
@@ -31,8 +32,12 @@ def tracking_uri() -> str:
 
 
 def artifact_location() -> str | None:
-    """Where a new experiment keeps artifacts: beside the local store, or the server's choice."""
-    return None if os.environ.get("MLFLOW_TRACKING_URI") else (store_dir() / "artifacts").as_uri()
+    """Where a new experiment keeps artifacts: beside a SQLite store (MLflow would use ./mlruns in
+    the current folder), or wherever a tracking server says."""
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).parent / "artifacts").as_uri()
+    return None
 
 
 def backend_cfg(config_path: str, kind: str, **tags: str) -> dict:

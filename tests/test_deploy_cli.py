@@ -3,7 +3,6 @@ latency, report; bad input gets a paragraph."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,9 +15,12 @@ from scripts.paths import REPO_ROOT
 from tests.helpers.tracking import runs_by_name
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
+from scripts.deploy import unavailable  # noqa: E402
+
 pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
+TENSORRT_MISSING = unavailable("tensorrt")  # None where a GPU and TensorRT 8.x are present
 
 
 @pytest.fixture(scope="module")
@@ -87,22 +89,17 @@ def test_deploy_exits_1_when_parity_misses_its_threshold(workspace, monkeypatch,
     assert "**FAIL**" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(
-    torch.cuda.is_available() and importlib.util.find_spec("tensorrt") is not None, reason="TensorRT can run here"
-)
+@pytest.mark.skipif(TENSORRT_MISSING is None, reason="TensorRT can run here")
 def test_tensorrt_is_skipped_cleanly_without_a_gpu(workspace):
     tmp, env = workspace
     trt = "configs/deploy/voxel-detection_tensorrt_dynamic.py"
     result = _deploy(env, trt, CONFIG, str(tmp / "model.pth"), "--work-dir", str(tmp / "trt"))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert f"skipped: {trt} deploys to tensorrt, and TensorRT needs" in result.stdout
+    assert f"skipped: {trt} deploys to tensorrt, and {TENSORRT_MISSING} on this machine" in result.stdout
     assert not (tmp / "trt").exists()
 
 
-@pytest.mark.skipif(
-    not (torch.cuda.is_available() and importlib.util.find_spec("tensorrt") is not None),
-    reason="needs a CUDA GPU and the tensorrt package",
-)
+@pytest.mark.skipif(TENSORRT_MISSING is not None, reason=str(TENSORRT_MISSING))
 def test_tensorrt_engine_matches_pytorch(workspace):
     tmp, env = workspace
     trt = "configs/deploy/voxel-detection_tensorrt_dynamic.py"

@@ -42,3 +42,24 @@ def test_eval_writes_metrics_and_pictures(tmp_path, monkeypatch):
     assert [p.name for p in pictures] == ["bev_000001.png", "bev_000002.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000 for p in pictures)
     assert "lidar/mAP_3D" in result.stdout and f"metrics: {out / 'metrics.json'}" in result.stdout
+
+
+def _evaluate(*args, env):
+    cmd = [sys.executable, "-m", "scripts.evaluate", *args]
+    return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
+
+
+def test_eval_bad_input_gets_a_paragraph(tmp_path):
+    from scripts.convert_lidar import convert
+    from scripts.synth_scenes import generate
+
+    env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "none"))
+    result = _evaluate("configs/nope.py", "m.pth", env=env)
+    assert result.returncode == 2 and "the config configs/nope.py does not exist" in result.stderr
+    result = _evaluate(CONFIG, "m.pth", env=env)
+    assert result.returncode == 2 and "(from test_dataloader.dataset.data_root) does not exist" in result.stderr
+    generate(tmp_path / "datasets" / "synthetic", train=1, val=1, seed=3)
+    convert(tmp_path / "datasets" / "synthetic")
+    env["MMLAB_DATASET_PATH"] = str(tmp_path / "datasets")
+    result = _evaluate(CONFIG, str(tmp_path / "m.pth"), env=env)
+    assert result.returncode == 2 and f"the checkpoint {tmp_path / 'm.pth'} does not exist" in result.stderr

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scripts.box_parity import iou_2d
+
 
 def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Path):
     """Return ``(torch_outputs, ort_outputs, onnx_path)`` as lists of numpy arrays."""
@@ -21,16 +23,6 @@ def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Pat
     return pair.run_torch(data, args), pair.run_deployed(args), onnx_path
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), x1y1x2y2."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
-
-
 def match_detections(ref_dets, ref_labels, dets, labels, iou_thr: float = 0.99):
     """Match reference boxes to ONNX Runtime boxes of the same label.
 
@@ -38,7 +30,7 @@ def match_detections(ref_dets, ref_labels, dets, labels, iou_thr: float = 0.99):
     """
     ref_dets, dets = ref_dets.reshape(-1, 5), dets.reshape(-1, 5)
     ref_labels, labels = ref_labels.reshape(-1), labels.reshape(-1)
-    iou = box_iou(ref_dets[:, :4], dets[:, :4])
+    iou = iou_2d(ref_dets[:, :4], dets[:, :4])
     iou[ref_labels[:, None] != labels[None, :]] = 0
     best = iou.argmax(axis=1)
     matched = iou[np.arange(len(best)), best] >= iou_thr
