@@ -17,6 +17,8 @@ ONNX model and the reports.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.workspace import checkpoints_dir
@@ -40,6 +42,20 @@ def artifact_location() -> str | None:
     return None
 
 
+@contextmanager
+def keep_environment() -> Iterator[None]:
+    """mlflow.set_tracking_uri() exports MLFLOW_TRACKING_URI to the environment; put back what the user had,
+    so that a later run in this process (the demo, tests) still finds its own store."""
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
 def backend_cfg(config_path: str, kind: str, **tags: str) -> dict:
     """mmengine's MLflowVisBackend, pointed at our store (a ``vis_backends`` entry)."""
     store_dir().mkdir(parents=True, exist_ok=True)
@@ -58,16 +74,17 @@ def log_run(cfg, config_path: str, kind: str, metrics: dict, artifacts: list[Pat
     """One finished run (eval, deploy): the flattened config, metrics and files; returns its run id."""
     from mmengine.visualization import MLflowVisBackend
 
-    backend = MLflowVisBackend(**{k: v for k, v in backend_cfg(config_path, kind, **tags).items() if k != "type"})
-    backend.add_config(cfg)
-    numeric = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
-    if numeric:
-        backend.add_scalars(numeric, step=0)
-    mlflow = backend.experiment
-    for path in artifacts:
-        mlflow.log_artifact(str(path))
-    run_id = mlflow.active_run().info.run_id
-    mlflow.end_run()
+    with keep_environment():
+        backend = MLflowVisBackend(**{k: v for k, v in backend_cfg(config_path, kind, **tags).items() if k != "type"})
+        backend.add_config(cfg)
+        numeric = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}
+        if numeric:
+            backend.add_scalars(numeric, step=0)
+        mlflow = backend.experiment
+        for path in artifacts:
+            mlflow.log_artifact(str(path))
+        run_id = mlflow.active_run().info.run_id
+        mlflow.end_run()
     return run_id
 
 

@@ -83,13 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(args.config, "train")]
     # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
     cfg.visualizer.pop("name", None)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    if runner.rank == 0:
-        final = Path(cfg.work_dir, "last_checkpoint")
-        run_id = tracking.log_artifacts_to_last_run([Path(final.read_text().strip())] if final.exists() else [])
-        print(f"checkpoints and logs: {cfg.work_dir}", flush=True)
-        print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}", flush=True)
+    uri = tracking.tracking_uri()
+    with tracking.keep_environment():
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        if runner.rank == 0:
+            final = Path(cfg.work_dir, "last_checkpoint")
+            run_id = tracking.log_artifacts_to_last_run([Path(final.read_text().strip())] if final.exists() else [])
+            print(f"checkpoints and logs: {cfg.work_dir}", flush=True)
+            print(f"tracked: MLflow run {run_id} at {uri}", flush=True)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from scripts import tracking
@@ -37,6 +39,7 @@ def test_log_run_records_flattened_config_metrics_and_files(tmp_path, monkeypatc
     report.write_text("{}")
     cfg = Config(dict(model=dict(type="VoxelNet", head=dict(num_classes=3)), pipeline=[dict(type="Load")]))
     run_id = tracking.log_run(cfg, "configs/demo.py", "eval", {"mAP": 12.5, "note": "text"}, [report], checkpoint="c")
+    assert "MLFLOW_TRACKING_URI" not in os.environ  # mlflow exports it; a later run must not inherit this store
     run = runs_by_name(tmp_path / "store")["eval"]
     assert run.info.run_id == run_id and run.info.status == "FINISHED"
     assert run.data.params["model.head.num_classes"] == "3" and run.data.params["pipeline.0.type"] == "Load"
