@@ -63,9 +63,6 @@ def unavailable(backend: str) -> str | None:
                 f"mmdeploy 1.3.1's TensorRT wrapper runs TensorRT 8.x, and this machine has {tensorrt.__version__} "
                 "(TensorRT 10 removed the binding API it uses): pip install 'tensorrt<10'"
             )
-        return None
-    if backend not in BACKEND_FILES:
-        return f"this tool deploys to {', '.join(BACKEND_FILES)}, not {backend}"
     return None
 
 
@@ -267,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         deploy_cfg = load_config(args.deploy_config)
         model_cfg = load_config(args.model_config)
         check_pair(deploy_cfg, model_cfg, args.deploy_config, args.model_config)
+        if backend_of(deploy_cfg) not in BACKEND_FILES:
+            raise UsageError(
+                f"{args.deploy_config} deploys to {backend_of(deploy_cfg)}; this tool deploys to "
+                f"{' and '.join(BACKEND_FILES)}. Pick a deploy config from configs/deploy/."
+            )
         check_dataset(model_cfg, "test_dataloader")
         check_checkpoint(model_cfg, args.checkpoint, args.model_config)
     except UsageError as exc:
@@ -295,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         args.model_config,
         "deploy",
         _numbers(report),
-        [Path(report["onnx"]), model_path, out / "report.json", out / "report.md"],
+        list(dict.fromkeys([Path(report["onnx"]), model_path, out / "report.json", out / "report.md"])),
         deploy_config=args.deploy_config,
         checkpoint=args.checkpoint,
     )

@@ -128,3 +128,12 @@ def test_checkpoint_that_does_not_match_the_config(workspace):
         result.returncode == 2
         and "does not match the model in configs/pointpillars_lidar-custom-3class.py" in result.stderr
     )
+
+
+def test_deploy_config_for_a_backend_this_tool_does_not_run(workspace):
+    tmp, env = workspace
+    ncnn = tmp / "voxel-detection_ncnn.py"
+    ncnn.write_text(f"_base_ = ['{REPO_ROOT / DEPLOY}']\nbackend_config = dict(_delete_=True, type='ncnn')\n")
+    result = _deploy(env, str(ncnn), CONFIG, str(tmp / "model.pth"))
+    assert result.returncode == 2
+    assert f"{ncnn} deploys to ncnn; this tool deploys to onnxruntime and tensorrt" in result.stderr
