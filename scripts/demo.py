@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, (path, count) in convert(data).items():
         print(f"  {name}: {count} -> {path}", flush=True)
     _step(f"train PointPillars for {args.epochs} epochs", started)
-    options = [f"train_cfg.max_epochs={args.epochs}", f"train_cfg.val_interval={args.epochs + 1}"]
+    options = [
+        f"train_cfg.max_epochs={args.epochs}",
+        f"train_cfg.val_interval={args.epochs + 1}",
+        "default_hooks.logger.interval=5",  # a progress line every ~30 s on 2 cores
+    ]
     if train.main([CONFIG, "--work-dir", str(work / "train"), "--cfg-options", *options]) != 0:
         return 1
     checkpoint = str(work / "train" / f"epoch_{args.epochs}.pth")
