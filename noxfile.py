@@ -30,6 +30,12 @@ def _ensure_stack(session: nox.Session) -> None:
     session.run(HOST_PYTHON, "-m", "scripts.stack_env", external=True)
 
 
+def _run_in_stack(session: nox.Session, module: str) -> None:
+    """setup, then ``python -m module -- posargs`` in the stack environment."""
+    _ensure_stack(session)
+    session.run(_stack_python(), "-m", module, *session.posargs, external=True)
+
+
 @nox.session
 def setup(session: nox.Session) -> None:
     """Fresh clone -> patched, built, importable stack (.venv)."""
@@ -58,8 +64,7 @@ def smoke(session: nox.Session) -> None:
 @nox.session
 def test(session: nox.Session) -> None:
     """Set up the stack and run pytest in it (-- pytest args)."""
-    _ensure_stack(session)
-    session.run(_stack_python(), "-m", "pytest", *session.posargs, external=True)
+    _run_in_stack(session, "pytest")
 
 
 @nox.session
@@ -88,8 +93,7 @@ def rebase(session: nox.Session) -> None:
 @nox.session
 def train(session: nox.Session) -> None:
     """Train: -- configs/X.py [--resume] [--work-dir D] [--cfg-options k=v ...]."""
-    _ensure_stack(session)
-    session.run(_stack_python(), "-m", "scripts.train", *session.posargs, external=True)
+    _run_in_stack(session, "scripts.train")
 
 
 @nox.session
@@ -101,19 +105,16 @@ def link(session: nox.Session) -> None:
 @nox.session
 def deploy(session: nox.Session) -> None:
     """Export, verify and time: -- configs/deploy/D.py configs/X.py CHECKPOINT [--samples N]."""
-    _ensure_stack(session)
-    session.run(_stack_python(), "-m", "scripts.deploy", *session.posargs, external=True)
+    _run_in_stack(session, "scripts.deploy")
 
 
 @nox.session(name="eval")
 def evaluate(session: nox.Session) -> None:
     """Evaluate: -- configs/X.py CHECKPOINT [--frames N]: metrics table, JSON, BEV pictures."""
-    _ensure_stack(session)
-    session.run(_stack_python(), "-m", "scripts.evaluate", *session.posargs, external=True)
+    _run_in_stack(session, "scripts.evaluate")
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The closed loop on generated data: generate, train, eval, deploy, verify (-- --epochs N ...)."""
-    _ensure_stack(session)
-    session.run(_stack_python(), "-m", "scripts.demo", *session.posargs, external=True)
+    _run_in_stack(session, "scripts.demo")

@@ -34,7 +34,7 @@ from scripts.workspace import checkpoints_dir
 MAX_ABS_DIFF = 1e-3  # raw head outputs, float32
 MIN_MATCHED = 0.95  # final boxes: matched / max(PyTorch boxes, deployed boxes), per sample
 MAX_SCORE_DIFF = 1e-3  # final boxes: |score difference| of matched boxes
-BACKEND_FILES = {"onnxruntime": "end2end.onnx", "tensorrt": "end2end.engine"}
+BACKENDS = ("onnxruntime", "tensorrt")
 
 
 def backend_of(deploy_cfg) -> str:
@@ -264,10 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         deploy_cfg = load_config(args.deploy_config)
         model_cfg = load_config(args.model_config)
         check_pair(deploy_cfg, model_cfg, args.deploy_config, args.model_config)
-        if backend_of(deploy_cfg) not in BACKEND_FILES:
+        if backend_of(deploy_cfg) not in BACKENDS:
             raise UsageError(
                 f"{args.deploy_config} deploys to {backend_of(deploy_cfg)}; this tool deploys to "
-                f"{' and '.join(BACKEND_FILES)}. Pick a deploy config from configs/deploy/."
+                f"{' and '.join(BACKENDS)}. Pick a deploy config from configs/deploy/."
             )
         check_dataset(model_cfg, "test_dataloader")
         check_checkpoint(model_cfg, args.checkpoint, args.model_config)
