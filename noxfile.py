@@ -11,7 +11,7 @@ import nox
 if sys.version_info < (3, 11):  # noqa: UP036 (nox may run on an older Python)
     sys.exit(f"mmlab-extension needs Python >= 3.11 to run nox, not {sys.version.split()[0]}")
 sys.path.insert(0, str(Path(__file__).parent))
-from scripts.paths import venv_dir
+from scripts.settings import current
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "test"]
@@ -21,13 +21,13 @@ HOST_PYTHON = sys.executable
 
 
 def _stack_python() -> str:
-    return str(venv_dir() / "bin" / "python")
+    return str(current().venv / "bin" / "python")
 
 
 def _ensure_stack(session: nox.Session) -> None:
     """sync + build; seconds when nothing changed."""
-    session.run(HOST_PYTHON, "-m", "scripts.patch_queue", "sync", external=True)
-    session.run(HOST_PYTHON, "-m", "scripts.stack_env", external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.patch_queue", "sync", external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.build", external=True)
 
 
 def _run_in_stack(session: nox.Session, module: str) -> None:
@@ -45,20 +45,20 @@ def setup(session: nox.Session) -> None:
 @nox.session
 def sync(session: nox.Session) -> None:
     """Import the pinned releases and apply the patch series (-- --force [fork...])."""
-    session.run(HOST_PYTHON, "-m", "scripts.patch_queue", "sync", *session.posargs, external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.patch_queue", "sync", *session.posargs, external=True)
 
 
 @nox.session
 def build(session: nox.Session) -> None:
     """Build the shared environment from the synced forks."""
-    session.run(HOST_PYTHON, "-m", "scripts.stack_env", external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.build", external=True)
 
 
 @nox.session
 def smoke(session: nox.Session) -> None:
     """Set up the stack, import it, and run mmcv's compiled nms and Voxelization."""
     _ensure_stack(session)
-    session.run(_stack_python(), "-m", "scripts.smoke", external=True)
+    session.run(_stack_python(), "-m", "scripts.loop.smoke", external=True)
 
 
 @nox.session
@@ -72,7 +72,7 @@ def patches(session: nox.Session) -> None:
     """Patch queue: -- export | check | lint | status [fork...]."""
     if not session.posargs:
         session.error("usage: nox -s patches -- <export|check|lint|status> [fork...]")
-    session.run(HOST_PYTHON, "-m", "scripts.patch_queue", *session.posargs, external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.patch_queue", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="venv")
@@ -87,34 +87,34 @@ def rebase(session: nox.Session) -> None:
     """Move a fork to a new upstream release: -- <fork> <version> | <fork> --continue | <fork> --abort."""
     if not session.posargs:
         session.error("usage: nox -s rebase -- <fork> <version> | <fork> --continue | <fork> --abort")
-    session.run(HOST_PYTHON, "-m", "scripts.rebase", *session.posargs, external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.rebase", *session.posargs, external=True)
 
 
 @nox.session
 def train(session: nox.Session) -> None:
     """Train: -- configs/X.py [--resume] [--work-dir D] [--cfg-options k=v ...]."""
-    _run_in_stack(session, "scripts.train")
+    _run_in_stack(session, "scripts.loop.train")
 
 
 @nox.session
 def link(session: nox.Session) -> None:
     """Link mmdetection{,3d}/{checkpoints,data} to MMLAB_CHECKPOINTS_PATH / MMLAB_DATASET_PATH."""
-    session.run(HOST_PYTHON, "-m", "scripts.workspace", external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.workspace", external=True)
 
 
 @nox.session
 def deploy(session: nox.Session) -> None:
     """Export, verify and time: -- configs/deploy/D.py configs/X.py CHECKPOINT [--samples N]."""
-    _run_in_stack(session, "scripts.deploy")
+    _run_in_stack(session, "scripts.loop.deploy")
 
 
 @nox.session(name="eval")
 def evaluate(session: nox.Session) -> None:
     """Evaluate: -- configs/X.py CHECKPOINT [--frames N]: metrics table, JSON, BEV pictures."""
-    _run_in_stack(session, "scripts.evaluate")
+    _run_in_stack(session, "scripts.loop.evaluate")
 
 
 @nox.session
 def demo(session: nox.Session) -> None:
     """The closed loop on generated data: generate, train, eval, deploy, verify (-- --epochs N ...)."""
-    _run_in_stack(session, "scripts.demo")
+    _run_in_stack(session, "scripts.loop.demo")

@@ -1,5 +1,5 @@
 # PointPillars (upstream's KITTI 3-class model) on the custom LiDAR format.
-# Data: `python -m scripts.synth_scenes data/synthetic && python -m scripts.convert_lidar data/synthetic`,
+# Data: `python -m scripts.data.synth_scenes data/synthetic && python -m scripts.data.convert_lidar data/synthetic`,
 # or your own frames in the same layout (see extensions/io/labels.py).
 _base_ = ["mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-3class.py"]
 custom_imports = dict(imports=["extensions"], allow_failed_imports=False)

@@ -1,5 +1,5 @@
 # A small 2D detector (RetinaNet, ResNet-18) on the generated camera images.
-# Data: `python -m scripts.synth_scenes data/synthetic --camera`.
+# Data: `python -m scripts.data.synth_scenes data/synthetic --camera`.
 _base_ = ["mmdet::retinanet/retinanet_r18_fpn_1x_coco.py"]
 
 data_root = "{{$MMLAB_DATASET_PATH:data}}/synthetic/camera/"

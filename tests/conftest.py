@@ -12,15 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from scripts.gitcmd import git_env
-from scripts.patch_queue import Fork
-from scripts.pins import Pin
+from scripts import settings
+from scripts.stack.gitcmd import git_env
+from scripts.stack.patch_queue import Fork
+from scripts.stack.pins import Pin
 
 
 def pytest_configure(config) -> None:
     """Runs that tests start are tracked in a throwaway MLflow store, not the user's workspace."""
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ["MMLAB_TRACKING_PATH"] = tempfile.mkdtemp(prefix="mmlab-test-mlflow-")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the environment anew, so that ``monkeypatch.setenv`` takes effect."""
+    settings.current.cache_clear()
+    yield
+    settings.current.cache_clear()
 
 
 TINY_FILES = {

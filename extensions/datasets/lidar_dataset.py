@@ -1,6 +1,6 @@
 """The custom LiDAR dataset (the original project's ``LidarDataset``).
 
-Reads the info files written by ``scripts/convert_lidar.py``; boxes are in the
+Reads the info files written by ``scripts/data/convert_lidar.py``; boxes are in the
 LiDAR frame with z at the box centre.
 """
 
@@ -46,7 +46,7 @@ class LidarDataset(Det3DDataset):
 
 @DATASETS.register_module()
 class MultiSensorDataset(LidarDataset):
-    """LiDAR + camera frames converted by ``scripts/convert_multisensor.py``."""
+    """LiDAR + camera frames converted by ``scripts/data/convert_multisensor.py``."""
 
     def __init__(self, data_root: str, ann_file: str, pipeline=(), modality=None, default_cam_key="front", **kwargs):
         modality = modality or dict(use_lidar=True, use_camera=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.paths import shared_dir
+from scripts.settings import current
 
-KITTI_SCAN = shared_dir() / "data" / "kitti-000008"
+KITTI_SCAN = current().shared / "data" / "kitti-000008"
 CLASSES = ("Pedestrian", "Cyclist", "Car")
 
 

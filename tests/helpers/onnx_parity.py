@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.box_parity import iou_2d
+from scripts.loop.box_parity import iou_2d
 
 
 def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Path):
     """Return ``(torch_outputs, ort_outputs, onnx_path)`` as lists of numpy arrays."""
     from mmdeploy.utils import load_config
 
-    from scripts.deploy import Pair, export
+    from scripts.loop.deploy import Pair, export
 
     deploy, model = load_config(deploy_cfg, model_cfg)
     onnx_path = export(deploy, model, checkpoint, sample, work_dir)

@@ -1,0 +1,1 @@
+"""Data tools: synthetic scenes, converters, bags; they use extensions/ readers and writers."""

@@ -1,0 +1,1 @@
+"""The ML loop: runs in the stack environment (.venv)."""

@@ -1,0 +1,125 @@
+"""Evaluate a checkpoint on a config's test set: a metrics table, a JSON file,
+and bird's-eye-view pictures (points, ground truth, predictions) of a few frames.
+
+``python -m scripts.loop.evaluate CONFIG CHECKPOINT [--frames N] [--work-dir DIR]``
+writes ``metrics.json`` and ``bev_<frame>.png`` to
+``$MMLAB_CHECKPOINTS_PATH/<config name>/eval/`` and logs the run to MLflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from scripts.loop import tracking
+from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, load_config
+from scripts.settings import current
+
+SCORE_TO_DRAW = 0.3
+
+
+def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
+    from mmengine.runner import Runner
+
+    cfg.work_dir = str(work_dir / "logs")
+    cfg.load_from = checkpoint
+    return Runner.from_cfg(cfg).test()
+
+
+def _corners_bev(boxes: np.ndarray) -> np.ndarray:
+    """(N, 7) boxes (x, y, z, dx, dy, dz, yaw) -> (N, 4, 2) footprint corners."""
+    corners = []
+    for x, y, _, dx, dy, _, yaw in boxes:
+        c, s = np.cos(yaw), np.sin(yaw)
+        local = np.array([[dx, dy], [dx, -dy], [-dx, -dy], [-dx, dy]]) / 2
+        corners.append(local @ np.array([[c, s], [-s, c]]) + [x, y])
+    return np.array(corners).reshape(-1, 4, 2)
+
+
+def render_bev(
+    points: np.ndarray, gt: np.ndarray, pred: np.ndarray, scores: np.ndarray, title: str, path: Path
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 8), dpi=100)
+    keep = points[:: max(1, len(points) // 40000)]
+    ax.scatter(keep[:, 0], keep[:, 1], s=0.5, c="0.35", alpha=0.5, linewidths=0)
+    for box in _corners_bev(gt):
+        ax.add_patch(plt.Polygon(box, fill=False, edgecolor="tab:green", linewidth=1.5))
+    for box, score in zip(_corners_bev(pred), scores, strict=True):
+        ax.add_patch(plt.Polygon(box, fill=False, edgecolor="tab:red", linewidth=1.0))
+        ax.text(box[:, 0].mean(), box[:, 1].mean(), f"{score:.2f}", color="tab:red", fontsize=6)
+    ax.set_xlim(0, 70)
+    ax.set_ylim(-40, 40)
+    ax.set_aspect("equal")
+    ax.set_title(f"{title}: ground truth (green), predictions >= {SCORE_TO_DRAW} (red)")
+    ax.set_xlabel("x (m)")
+    ax.set_ylabel("y (m)")
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+
+
+def render_frames(cfg, checkpoint: str, out: Path, frames: int) -> list[Path]:
+    from mmdet3d.apis import inference_detector, init_model
+    from mmengine.registry import DATASETS, init_default_scope
+
+    init_default_scope(cfg.get("default_scope", "mmdet3d"))
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    model = init_model(cfg, checkpoint, device="cpu")
+    written = []
+    for index in range(min(frames, len(dataset))):
+        info = dataset.get_data_info(index)
+        lidar_path = info["lidar_points"]["lidar_path"]
+        result, data = inference_detector(model, lidar_path)
+        pred = result.pred_instances_3d
+        keep = (pred.scores_3d >= SCORE_TO_DRAW).numpy()
+        gt = info["eval_ann_info"]["gt_bboxes_3d"].tensor.numpy() if info.get("eval_ann_info") else np.zeros((0, 7))
+        path = out / f"bev_{info.get('frame_id', index)}.png"
+        points = data["inputs"]["points"].numpy()
+        render_bev(
+            points, gt, pred.bboxes_3d.tensor.numpy()[keep], pred.scores_3d.numpy()[keep], Path(lidar_path).stem, path
+        )
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("checkpoint")
+    parser.add_argument("--frames", type=int, default=3, help="frames to draw")
+    parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/eval")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config)
+        check_dataset(cfg, "test_dataloader")
+        check_checkpoint(cfg, args.checkpoint, args.config)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.work_dir or current().checkpoints / Path(args.config).stem / "eval")
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = run_test(cfg, args.checkpoint, out)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    pictures = render_frames(load_config(args.config), args.checkpoint, out, args.frames)
+    width = max(len(k) for k in metrics)
+    print("\n".join(f"{k:<{width}}  {v:8.3f}" for k, v in metrics.items()))
+    print(f"metrics: {out / 'metrics.json'}")
+    print("pictures: " + ", ".join(str(p) for p in pictures))
+    run_id = tracking.log_run(
+        load_config(args.config), args.config, "eval", metrics, [out / "metrics.json", *pictures],
+        checkpoint=args.checkpoint,
+    )  # fmt: skip
+    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Train a model from a config, in one process or several.
+
+``python -m scripts.loop.train CONFIG [--resume] [--nproc N] [--work-dir DIR]
+[--cfg-options key=value ...]``. Checkpoints go to
+``$MMLAB_CHECKPOINTS_PATH/<config name>/`` unless ``--work-dir`` says otherwise.
+With ``--nproc N`` (N > 1) the command re-runs itself under torchrun on this
+machine: gloo on CPU, nccl on GPU. Every run is tracked (see scripts/loop/tracking.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts.loop import tracking
+from scripts.loop.checks import UsageError, check_dataset, load_config
+from scripts.settings import current
+
+
+def torchrun_command(nproc: int, argv: list[str]) -> list[str]:
+    """This command under torchrun, N processes on this machine."""
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "scripts.loop.train",
+        *argv,
+    ]
+
+
+def _launch(nproc: int, argv: list[str]) -> int:
+    env = dict(os.environ)
+    # share the cores between the processes instead of oversubscribing them
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    print(f"==> torchrun: {nproc} processes", flush=True)
+    return subprocess.call(torchrun_command(nproc, argv), env=env)
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            out.append(arg)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("config")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the work dir")
+    parser.add_argument("--nproc", type=int, default=1, help="processes on this machine (torchrun)")
+    parser.add_argument("--work-dir")
+    parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+        check_dataset(cfg)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.nproc > 1 and "LOCAL_RANK" not in os.environ:
+        return _launch(args.nproc, _without_nproc(argv))
+    import torch
+    from mmengine.runner import Runner
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        cfg.launcher = "pytorch"
+        cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})
+        cfg.env_cfg.dist_cfg.backend = "nccl" if torch.cuda.is_available() else "gloo"
+    cfg.work_dir = args.work_dir or str(current().checkpoints / Path(args.config).stem)
+    cfg.resume = args.resume
+    cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(args.config, "train")]
+    # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
+    cfg.visualizer.pop("name", None)
+    uri = tracking.tracking_uri()
+    with tracking.keep_environment():
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        if runner.rank == 0:
+            final = Path(cfg.work_dir, "last_checkpoint")
+            run_id = tracking.log_artifacts_to_last_run([Path(final.read_text().strip())] if final.exists() else [])
+            print(f"checkpoints and logs: {cfg.work_dir}", flush=True)
+            print(f"tracked: MLflow run {run_id} at {uri}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The project's settings: every environment variable it reads, read once.
+
+Standard library only, so the host-side tooling (before ``.venv`` exists), the
+ML loop and the data tools share it. Code takes a ``Settings`` (``current()``
+by default) instead of reading ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PATCHES_DIR = REPO_ROOT / "patches"
+PINS_FILE = PATCHES_DIR / "upstream.toml"
+DEFAULT_INDEX = "https://pypi.org/simple"
+
+
+def _path(value: str | None, default: Path) -> Path:
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live; each field names the variable that overrides it."""
+
+    cache: Path  # MMLAB_CACHE_DIR: artifacts, compiled mmcv ops, build logs
+    venv: Path  # MMLAB_VENV: the shared stack environment
+    index_url: str  # MMLAB_INDEX_URL: package index for the pinned artifacts
+    datasets: Path  # MMLAB_DATASET_PATH: datasets (configs read it too)
+    checkpoints: Path  # MMLAB_CHECKPOINTS_PATH: training, eval and deploy outputs
+    shared: Path  # MMLAB_SHARED_DIR: the team's shared folder (real samples for tests)
+    tracking_path: Path  # MMLAB_TRACKING_PATH: the local MLflow store
+    tracking_server: str | None  # MLFLOW_TRACKING_URI: a tracking server instead of the local store
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        xdg = _path(env.get("XDG_CACHE_HOME"), Path.home() / ".cache")
+        checkpoints = _path(env.get("MMLAB_CHECKPOINTS_PATH"), REPO_ROOT / "checkpoints")
+        return cls(
+            cache=_path(env.get("MMLAB_CACHE_DIR"), xdg / "mmlab-extension"),
+            venv=_path(env.get("MMLAB_VENV"), REPO_ROOT / ".venv"),
+            index_url=(env.get("MMLAB_INDEX_URL") or DEFAULT_INDEX).rstrip("/"),
+            datasets=_path(env.get("MMLAB_DATASET_PATH"), REPO_ROOT / "data"),
+            checkpoints=checkpoints,
+            shared=_path(env.get("MMLAB_SHARED_DIR"), REPO_ROOT.parent / "shared"),
+            tracking_path=_path(env.get("MMLAB_TRACKING_PATH"), checkpoints / "mlflow"),
+            tracking_server=env.get("MLFLOW_TRACKING_URI") or None,
+        )
+
+    def with_(self, **changes) -> Settings:
+        """A copy with some fields changed (the demo's and tests' own folders)."""
+        return replace(self, **changes)
+
+    @property
+    def logs(self) -> Path:
+        path = self.cache / "logs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def config_env(self) -> dict[str, str]:
+        """What configs read through mmengine's ``{{$VAR:default}}``: the same data root as everything else."""
+        return {"MMLAB_DATASET_PATH": str(self.datasets)}
+
+
+@cache
+def current() -> Settings:
+    """The settings of this process, read from the environment on first use."""
+    return Settings.from_env()
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set variables for the duration of a block (a config parse, a child process), then put back what was."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

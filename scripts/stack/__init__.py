@@ -1,0 +1,1 @@
+"""Host-side stack tooling: standard library only; never imports scripts.loop or scripts.data."""

@@ -1,0 +1,115 @@
+"""Compile mmcv's C++ (and, with CUDA, CUDA) ops once per set of inputs.
+
+The compiled ``mmcv/_ext*.so`` is cached under ``<cache>/mmcv-ops/<key>/``,
+where the key hashes everything that changes the binary: the op sources and
+setup.py in the fork, torch, Python, the compiler and the flags. A cache hit
+copies the library into the fork in a second; a miss compiles in the fork
+(its ``build/`` folder is kept, so ninja recompiles only changed sources).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scripts.settings import current
+
+FLAG_ENV = {"MMCV_WITH_OPS": "1", "CFLAGS": "-g0", "CXXFLAGS": "-g0"}
+PASSTHROUGH = ("FORCE_CUDA", "TORCH_CUDA_ARCH_LIST", "CUDA_HOME", "CC", "CXX")
+
+
+class BuildError(RuntimeError):
+    """The compile failed; the message names the log."""
+
+
+def torch_info(python: Path) -> dict:
+    code = (
+        "import json, sysconfig, torch; print(json.dumps({'torch': torch.__version__, "
+        "'cuda': torch.version.cuda, 'cuda_available': torch.cuda.is_available(), "
+        "'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX')}))"
+    )
+    out = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _compiler() -> str:
+    cxx = os.environ.get("CXX", "c++")
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, check=True)
+        return out.stdout.splitlines()[0]
+    except (OSError, subprocess.CalledProcessError):
+        return f"{cxx} (unknown)"
+
+
+def source_files(fork: Path) -> list[Path]:
+    files = [fork / "setup.py"]
+    files += sorted(p for p in (fork / "mmcv" / "ops" / "csrc").rglob("*") if p.is_file())
+    return files
+
+
+def build_key(fork: Path, info: dict) -> str:
+    """Hash of every input that changes the compiled library."""
+    digest = hashlib.sha256()
+    for path in source_files(fork):
+        digest.update(str(path.relative_to(fork)).encode() + b"\0" + path.read_bytes() + b"\0")
+    env = {k: os.environ.get(k, "") for k in PASSTHROUGH}
+    meta = {"info": info, "flags": FLAG_ENV, "env": env, "compiler": _compiler(), "py": sys.version_info[:2]}
+    digest.update(json.dumps(meta, sort_keys=True).encode())
+    return digest.hexdigest()[:20]
+
+
+def ensure_ops(fork: Path, python: Path) -> str:
+    """Make ``fork/mmcv/_ext*.so`` match the fork's sources; returns what happened."""
+    info = torch_info(python)
+    key = build_key(fork, info)
+    lib_name = f"_ext{info['ext_suffix']}"
+    cached = current().cache / "mmcv-ops" / key / lib_name
+    target = fork / "mmcv" / lib_name
+    if cached.exists():
+        if not target.exists() or target.read_bytes() != cached.read_bytes():
+            shutil.copy2(cached, target)
+            return f"restored compiled ops from cache ({cached})"
+        return f"compiled ops up to date (cache key {key})"
+    kind = "CPU + CUDA" if info["cuda_available"] or os.environ.get("FORCE_CUDA") == "1" else "CPU"
+    log = current().logs / f"mmcv-ops-{key}.log"
+    print(f"    compiling mmcv {kind} ops against torch {info['torch']}; full log: {log}", flush=True)
+    _compile(fork, python, log)
+    if not target.exists():
+        raise BuildError(f"the mmcv build finished but wrote no {target}; see {log}")
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{lib_name}.tmp")
+    shutil.copy2(target, tmp)
+    tmp.replace(cached)
+    (cached.parent / "inputs.json").write_text(json.dumps(info, indent=2) + "\n")
+    return f"compiled ops and cached them in {cached.parent}"
+
+
+def _compile(fork: Path, python: Path, log: Path) -> None:
+    env = dict(os.environ, **FLAG_ENV)
+    env.setdefault("MAX_JOBS", str(os.cpu_count() or 2))
+    cmd = [str(python), "setup.py", "build_ext", "--inplace"]
+    start = time.monotonic()
+    last = 0.0
+    with log.open("w") as out:
+        out.write(f"$ {' '.join(cmd)}  (cwd {fork})\n")
+        out.flush()
+        proc = subprocess.Popen(cmd, cwd=fork, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            out.write(line)
+            step = re.match(r"\[(\d+)/(\d+)\]", line)
+            now = time.monotonic()
+            if step and (now - last > 15 or step.group(1) == step.group(2)):
+                last = now
+                minutes, seconds = divmod(int(now - start), 60)
+                print(f"    [{minutes:02d}:{seconds:02d}] compiled {step.group(1)}/{step.group(2)}", flush=True)
+        code = proc.wait()
+    if code != 0:
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:])
+        raise BuildError(f"compiling mmcv ops failed (exit {code}); full log: {log}\n--- last lines ---\n{tail}")

@@ -1,0 +1,49 @@
+"""A reduced `nox -s demo`: the whole loop on a handful of generated frames."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scripts.settings import REPO_ROOT
+from tests.helpers.tracking import artifact_names, client, runs_by_name
+
+pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
+pytestmark = pytest.mark.stack
+
+
+def test_demo_runs_the_closed_loop(tmp_path):
+    env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "data"), MMLAB_CHECKPOINTS_PATH=str(tmp_path / "ckpt"))
+    env.pop("MMLAB_TRACKING_PATH")  # the default: a local store in the checkpoints workspace
+    cmd = [sys.executable, "-m", "scripts.loop.demo", "--train", "4", "--val", "2", "--epochs", "1", "--samples", "1"]
+    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    work = tmp_path / "ckpt" / "demo"
+    metrics = json.loads((work / "eval" / "metrics.json").read_text())
+    assert 0.0 <= metrics["lidar/mAP_3D"] <= 100.0  # computed, however low after one epoch
+    report = json.loads((work / "deploy" / "report.json").read_text())
+    assert report["passed"] and (work / "deploy" / "end2end.onnx").exists()
+    assert len(list((work / "eval").glob("bev_*.png"))) == 2
+    summary = result.stdout[result.stdout.index("==> demo summary") :]
+    for path in (work / "train" / "epoch_1.pth", work / "eval" / "metrics.json", work / "deploy" / "report.md"):
+        assert str(path) in summary
+
+    # every step was tracked in the workspace's MLflow store
+    store = tmp_path / "ckpt" / "mlflow"
+    runs = runs_by_name(store)
+    assert sorted(runs) == ["deploy", "eval", "train"]
+    train, evaluation, deploy = runs["train"], runs["eval"], runs["deploy"]
+    assert train.data.params["train_cfg.max_epochs"] == "1" and train.data.params["model.type"] == "VoxelNet"
+    losses = client(store).get_metric_history(train.info.run_id, "loss")
+    assert losses and all(math.isfinite(m.value) for m in losses)
+    assert {"config.py", "epoch_1.pth"} <= artifact_names(store, train)
+    assert evaluation.data.metrics["lidar/mAP_3D"] == pytest.approx(metrics["lidar/mAP_3D"])
+    assert {"metrics.json", "bev_000004.png"} <= artifact_names(store, evaluation)
+    assert deploy.data.metrics["max_abs_diff"] == pytest.approx(report["max_abs_diff"])
+    assert {"end2end.onnx", "report.json", "report.md"} <= artifact_names(store, deploy)
+    assert str(store) in summary

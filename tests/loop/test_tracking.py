@@ -1,0 +1,50 @@
+"""MLflow tracking: where runs go, and what a finished run holds."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scripts.loop import tracking
+from tests.helpers.tracking import artifact_names, client, runs_by_name
+
+pytest.importorskip("mlflow", reason="needs the stack environment: run `nox -s test`")
+
+
+def test_default_store_is_in_the_checkpoints_workspace(tmp_path, monkeypatch):
+    monkeypatch.delenv("MMLAB_TRACKING_PATH", raising=False)
+    monkeypatch.setenv("MMLAB_CHECKPOINTS_PATH", str(tmp_path / "ckpt"))
+    assert tracking.tracking_uri() == f"sqlite:///{tmp_path / 'ckpt' / 'mlflow' / 'mlflow.db'}"
+    assert tracking.artifact_location() == (tmp_path / "ckpt" / "mlflow" / "artifacts").as_uri()
+
+
+def test_a_tracking_uri_sends_runs_to_that_server(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.internal:5000")
+    assert tracking.tracking_uri() == "http://mlflow.internal:5000"
+    assert tracking.artifact_location() is None  # the server decides
+    assert tracking.backend_cfg("configs/x.py", "eval")["tracking_uri"] == "http://mlflow.internal:5000"
+
+
+def test_a_sqlite_uri_keeps_artifacts_beside_its_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/team/runs.db")
+    assert tracking.artifact_location() == (tmp_path / "team" / "artifacts").as_uri()
+
+
+def test_log_run_records_flattened_config_metrics_and_files(tmp_path, monkeypatch):
+    from mmengine.config import Config
+
+    monkeypatch.setenv("MMLAB_TRACKING_PATH", str(tmp_path / "store"))
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    cfg = Config(dict(model=dict(type="VoxelNet", head=dict(num_classes=3)), pipeline=[dict(type="Load")]))
+    run_id = tracking.log_run(cfg, "configs/demo.py", "eval", {"mAP": 12.5, "note": "text"}, [report], checkpoint="c")
+    assert "MLFLOW_TRACKING_URI" not in os.environ  # mlflow exports it; a later run must not inherit this store
+    run = runs_by_name(tmp_path / "store")["eval"]
+    assert run.info.run_id == run_id and run.info.status == "FINISHED"
+    assert run.data.params["model.head.num_classes"] == "3" and run.data.params["pipeline.0.type"] == "Load"
+    assert run.data.metrics == {"mAP": 12.5}  # numbers only
+    assert run.data.tags["kind"] == "eval" and run.data.tags["checkpoint"] == "c"
+    assert client(tmp_path / "store").get_experiment(run.info.experiment_id).name == "demo"
+    assert artifact_names(tmp_path / "store", run) == {"config.py", "report.json"}
+    assert (tmp_path / "store" / "artifacts").is_dir()  # artifacts beside the database, not in the cwd

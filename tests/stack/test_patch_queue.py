@@ -1,0 +1,219 @@
+"""The patch-queue tool on small git repositories made in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from scripts.stack.artifacts import ArtifactError
+from scripts.stack.gitcmd import git, rev
+from scripts.stack.patch_queue import (
+    PATCHED,
+    PatchApplyError,
+    PatchQueueError,
+    check_fork,
+    dirty_files,
+    export_fork,
+    fork_status,
+    lint_patch_dir,
+    operation_in_progress,
+    own_commits,
+    read_series,
+    sync_fork,
+)
+from scripts.stack.release_import import UPSTREAM_BRANCH, import_release
+from tests.conftest import commit_in_fork
+
+
+def _two_patches(tiny):
+    """Sync, make two commits, export them; return the patch bytes."""
+    sync_fork(tiny)
+    commit_in_fork(
+        tiny, "tiny/core.py", "def add(a, b):\n    return b + a\n\n\ndef sub(a, b):\n    return a - b\n", "Swap add"
+    )
+    commit_in_fork(tiny, "tiny/__init__.py", "__version__ = '1.0+x'\n", "Mark the version")
+    export_fork(tiny)
+    return {name: (tiny.patch_dir / name).read_bytes() for name in read_series(tiny.patch_dir)}
+
+
+def test_import_is_deterministic_and_keeps_modes(tiny, tmp_path):
+    artifact = tmp_path / "cache" / "artifacts" / "tiny-1.0.tar.gz"
+    old = os.umask(0o077)
+    try:
+        first = import_release(tmp_path / "a", tiny.pin, artifact)
+    finally:
+        os.umask(old)
+    second = import_release(tmp_path / "b", tiny.pin, artifact)
+    assert first == second
+    tree = git(tmp_path / "a", "ls-tree", "-r", UPSTREAM_BRANCH)
+    assert "100755 blob" in next(line for line in tree.splitlines() if line.endswith("run.sh"))
+    assert "PKG-INFO" not in tree and "egg-info" not in tree
+
+
+def test_sync_applies_series_as_commits(tiny):
+    patches = _two_patches(tiny)
+    shutil.rmtree(tiny.path)
+    assert sync_fork(tiny).startswith("created")
+    subjects = git(tiny.path, "log", "--format=%s", f"{UPSTREAM_BRANCH}..{PATCHED}").splitlines()
+    assert subjects == ["Mark the version", "Swap add"]
+    assert "return b + a" in (tiny.path / "tiny" / "core.py").read_text()
+    assert list(patches) == ["swap-add.patch", "mark-the-version.patch"]
+
+
+def test_export_round_trip_is_byte_identical(tiny):
+    patches = _two_patches(tiny)
+    shutil.rmtree(tiny.path)
+    sync_fork(tiny)
+    export_fork(tiny)
+    again = {name: (tiny.patch_dir / name).read_bytes() for name in read_series(tiny.patch_dir)}
+    assert again == patches
+    first_ids = own_commits(tiny.path)
+    shutil.rmtree(tiny.path)
+    sync_fork(tiny)
+    assert own_commits(tiny.path) == first_ids  # patched commits are deterministic too
+
+
+def test_sync_is_a_no_op_when_up_to_date(tiny):
+    _two_patches(tiny)
+    tip = rev(tiny.path, PATCHED)
+    assert sync_fork(tiny).startswith("up to date")
+    assert rev(tiny.path, PATCHED) == tip
+
+
+def test_conflicting_patch_leaves_fork_clean_at_last_good_commit(tiny):
+    _two_patches(tiny)
+    # A third patch written against the pristine release: it conflicts with "Swap add".
+    git(tiny.path, "checkout", "--quiet", UPSTREAM_BRANCH)
+    commit_in_fork(
+        tiny,
+        "tiny/core.py",
+        "def add(a, b):\n    return a + b + 0\n\n\ndef sub(a, b):\n    return a - b\n",
+        "Other add",
+    )
+    other = git(tiny.path, "format-patch", "--stdout", "-1", "HEAD", "--zero-commit", "--full-index")
+    git(tiny.path, "checkout", "--quiet", PATCHED)
+    (tiny.patch_dir / "conflicts.patch").write_text(other)
+    with (tiny.patch_dir / "series").open("a") as fh:
+        fh.write("conflicts.patch\n")
+    series = read_series(tiny.patch_dir)
+    # Move conflicts.patch before mark-the-version so that a good patch follows it.
+    (tiny.patch_dir / "series").write_text("\n".join([series[0], series[2], series[1]]) + "\n")
+    shutil.rmtree(tiny.path)
+    with pytest.raises(PatchApplyError) as caught:
+        sync_fork(tiny)
+    message = str(caught.value)
+    assert "conflicts.patch" in message and "tiny/core.py" in message and "2/3" in message
+    assert caught.value.files == ["tiny/core.py"]
+    assert dirty_files(tiny.path) == []
+    assert operation_in_progress(tiny.path) is None
+    assert git(tiny.path, "log", "-1", "--format=%s", PATCHED).strip() == "Swap add"
+    assert git(tiny.path, "symbolic-ref", "--short", "HEAD").strip() == PATCHED
+
+
+def test_sync_refuses_a_dirty_fork_and_keeps_the_edit(tiny):
+    patches = _two_patches(tiny)
+    (tiny.path / "tiny" / "core.py").write_text("# my work in progress\n")
+    (tiny.path / "notes.txt").write_text("untracked notes\n")
+    (tiny.patch_dir / "series").write_text(next(iter(patches)) + "\n")  # series changed under it
+    with pytest.raises(PatchQueueError) as caught:
+        sync_fork(tiny)
+    assert "tiny/tiny/core.py" in str(caught.value) and "tiny/notes.txt" in str(caught.value)
+    assert "export" in str(caught.value) and "--force" in str(caught.value)
+    assert (tiny.path / "tiny" / "core.py").read_text() == "# my work in progress\n"
+    assert (tiny.path / "notes.txt").exists()
+
+
+def test_sync_refuses_unexported_commits(tiny):
+    _two_patches(tiny)
+    commit_in_fork(tiny, "tiny/core.py", "x = 1\n", "My unexported fix")
+    tip = rev(tiny.path, PATCHED)
+    (tiny.patch_dir / "series").write_text("swap-add.patch\n")
+    with pytest.raises(PatchQueueError) as caught:
+        sync_fork(tiny)
+    assert "My unexported fix" in str(caught.value)
+    assert rev(tiny.path, PATCHED) == tip
+
+
+def test_force_sets_work_aside_before_syncing(tiny):
+    _two_patches(tiny)
+    commit_in_fork(tiny, "tiny/core.py", "x = 1\n", "My unexported fix")
+    tip = rev(tiny.path, PATCHED)
+    (tiny.path / "setup.py").write_text("# edit\n")
+    result = sync_fork(tiny, force=True)
+    assert "refs/mmlab/backup/" in result
+    backups = git(tiny.path, "for-each-ref", "--format=%(objectname)", "refs/mmlab/backup/").split()
+    assert backups == [tip]
+    assert "mmlab sync --force" in git(tiny.path, "stash", "list")
+    assert dirty_files(tiny.path) == []
+    assert len(own_commits(tiny.path)) == 2
+
+
+def test_exported_commits_may_be_replaced_by_a_new_series(tiny):
+    """Commits that patch files hold are not user work: a pulled series wins."""
+    patches = _two_patches(tiny)
+    first, second = patches
+    (tiny.patch_dir / "series").write_text(second + "\n")
+    (tiny.patch_dir / first).unlink()
+    assert sync_fork(tiny).startswith("re-applied 1 patches")
+
+
+def test_sha256_mismatch_names_the_artifact(tiny, cache):
+    (cache / "artifacts" / "tiny-1.0.tar.gz").write_bytes(b"not the release")
+    with pytest.raises(ArtifactError) as caught:
+        sync_fork(tiny)
+    assert "tiny-1.0.tar.gz" in str(caught.value) and tiny.pin.sha256 in str(caught.value)
+    assert not tiny.path.exists()
+
+
+def test_lint_finds_missing_trailers_and_series_mismatch(tiny):
+    sync_fork(tiny)
+    commit_in_fork(tiny, "tiny/core.py", "x = 1\n", "No trailers here", trailers=False)
+    assert "lint: " in export_fork(tiny)
+    (tiny.patch_dir / "stray.patch").write_text("x")
+    with (tiny.patch_dir / "series").open("a") as fh:
+        fh.write("gone.patch\n")
+    problems = "\n".join(lint_patch_dir(tiny.patch_dir))
+    for expected in (
+        "missing the Why: trailer",
+        "missing the Origin:",
+        "missing the Forwarded:",
+        "stray.patch: not listed",
+        "gone.patch does not exist",
+    ):
+        assert expected in problems
+
+
+def test_check_passes_and_catches_a_hand_edited_patch(tiny):
+    patches = _two_patches(tiny)
+    assert check_fork(tiny.pin, tiny.root) == []
+    name = next(iter(patches))
+    # Dropping the index line still applies, but export would write it back.
+    edited = b"\n".join(line for line in patches[name].split(b"\n") if not line.startswith(b"index "))
+    (tiny.patch_dir / name).write_bytes(edited)
+    problems = check_fork(tiny.pin, tiny.root)
+    assert any(name in p and "re-export differs" in p for p in problems)
+
+
+def test_status_reports_release_patches_and_tree(tiny):
+    _two_patches(tiny)
+    row = fork_status(tiny)
+    assert row == {"fork": "tiny", "release": "tiny 1.0", "patches": "2", "tree": "clean", "series": "in sync"}
+    (tiny.path / "setup.py").write_text("# edit\n")
+    commit_in_fork(tiny, "tiny/core.py", "x = 1\n", "Unexported")
+    row = fork_status(tiny)
+    assert row["tree"] == "dirty (1 files)" and row["series"] == "1 unexported commits"
+
+
+def test_a_download_that_does_not_match_is_not_kept(tiny, cache, monkeypatch):
+    from scripts.stack import artifacts
+
+    (cache / "artifacts" / "tiny-1.0.tar.gz").unlink()
+    monkeypatch.setattr(artifacts, "find_url", lambda package, filename: "https://example.invalid/tiny-1.0.tar.gz")
+    monkeypatch.setattr(artifacts, "_download", lambda url, out: out.write(b"tampered"))
+    with pytest.raises(ArtifactError) as caught:
+        sync_fork(tiny)
+    assert "tiny-1.0.tar.gz" in str(caught.value) and "download from https://example.invalid" in str(caught.value)
+    assert list((cache / "artifacts").iterdir()) == []  # neither the file nor a partial one is left
+    assert not tiny.path.exists()
