@@ -14,10 +14,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from scripts.settings import current
 
 nox.options.default_venv_backend = "none"
-nox.options.sessions = ["lint", "test"]
+nox.options.sessions = ["lint", "unit"]
+nox.options.reuse_venv = "yes"
 nox.needs_version = ">=2024.3.2"
 
 HOST_PYTHON = sys.executable
+# The host-side lane: stack tooling, settings and CLI errors; no stack environment needed.
+UNIT_TESTS = ("tests/stack", "tests/test_settings.py", "tests/test_cli.py")
+UNIT_MARKERS = "not stack and not slow and not network"
 
 
 def _stack_python() -> str:
@@ -63,8 +67,15 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session
 def test(session: nox.Session) -> None:
-    """Set up the stack and run pytest in it (-- pytest args)."""
+    """Set up the stack and run every test in it (-- pytest args, e.g. -m "not slow")."""
     _run_in_stack(session, "pytest")
+
+
+@nox.session(venv_backend="venv")
+def unit(session: nox.Session) -> None:
+    """The host-side tests in seconds, without the stack (-- pytest args)."""
+    session.install("pytest==9.2.0", "packaging")
+    session.run("python", "-m", "pytest", *UNIT_TESTS, "-m", UNIT_MARKERS, "-p", "no:cacheprovider", *session.posargs)
 
 
 @nox.session
