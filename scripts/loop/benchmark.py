@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from scripts.cli import run
 from scripts.settings import REPO_ROOT, Settings, current
 
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
@@ -55,8 +56,10 @@ def latency(frames: int, repeat: int) -> dict:
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
 
-    from scripts.loop import deploy
     from scripts.loop.checks import load_config
+    from scripts.loop.deploy import validation_samples, verify
+    from scripts.loop.export import export
+    from scripts.loop.parity import Pair
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = _generated(Path(tmp), train=1, val=frames)
@@ -67,9 +70,9 @@ def latency(frames: int, repeat: int) -> dict:
         state = MODELS.build(model_cfg.model).state_dict()
         state["bbox_head.conv_cls.bias"].zero_()  # every frame decodes the full 50 boxes
         save_checkpoint(dict(state_dict=state, meta={}), f"{tmp}/model.pth")
-        samples = deploy.validation_samples(model_cfg, frames)
-        onnx = deploy.export(deploy_cfg, model_cfg, f"{tmp}/model.pth", samples[0], Path(tmp) / "out")
-        report = deploy.verify(deploy.Pair(deploy_cfg, model_cfg, f"{tmp}/model.pth", onnx), samples, repeat)
+        samples = validation_samples(model_cfg, frames)
+        onnx = export(deploy_cfg, model_cfg, f"{tmp}/model.pth", samples[0], Path(tmp) / "out")
+        report = verify(Pair(deploy_cfg, model_cfg, f"{tmp}/model.pth", onnx), samples, repeat)
     return dict(
         what="PointPillars raw forward (voxels in, head outputs out), PyTorch with mmdeploy rewrites vs ONNX Runtime",
         how=f"{frames} generated frames x {repeat} timed runs each (2 warm-up runs per frame), same inputs, CPU",
@@ -141,4 +144,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -4,13 +4,48 @@ paragraph that says what to do."""
 from __future__ import annotations
 
 import argparse
+import pickle
+import re
 from pathlib import Path
 
+from extensions.errors import MmlabError
 from scripts.settings import Settings, current, environment
 
+SAFE_LOAD_PATCH = "patches/mmengine/checkpoint-load-with-weights-only-true-and-an-allow-list-of.patch"
 
-class UsageError(RuntimeError):
+
+class UsageError(MmlabError):
     """Bad input from the user; the message says what to do."""
+
+
+class CheckpointRefused(UsageError):
+    """A checkpoint holds pickled objects outside the allow-list: loading it could run code."""
+
+    def __init__(self, checkpoint: str, refusal: Exception):
+        found = re.search(r"it holds (`[^`]+`|an object)", str(refusal))
+        what = found.group(1) if found else "an object"
+        super().__init__(
+            f"refused to load the checkpoint {checkpoint}: it holds {what}, a type outside the allow-list "
+            "(tensors and the types mmengine itself writes), and unpickling it could run arbitrary code. "
+            f"Nothing was loaded or run ({SAFE_LOAD_PATCH}). Use a checkpoint that this project's training "
+            "wrote; if this is a legacy checkpoint from a source you trust, load it anyway by prefixing this "
+            "one command with MMENGINE_TRUST_CHECKPOINTS=1 (for example `MMENGINE_TRUST_CHECKPOINTS=1 nox -s "
+            "eval -- ...`)."
+        )
+
+
+def load_checkpoint(checkpoint: str) -> dict:
+    """The checkpoint's contents, loaded weights-only with mmengine's allow-list (see SAFE_LOAD_PATCH).
+
+    This is where a checkpoint path enters: a missing file or a refused pickle is a ``UsageError``."""
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    if not Path(checkpoint).is_file():
+        raise UsageError(f"the checkpoint {checkpoint} does not exist")
+    try:
+        return _load_checkpoint(checkpoint, map_location="cpu")
+    except pickle.UnpicklingError as exc:
+        raise CheckpointRefused(checkpoint, exc) from None
 
 
 def load_config(path: str, options: list[str] | None = None, settings: Settings | None = None):
@@ -62,15 +97,11 @@ def check_pair(deploy_cfg, model_cfg, deploy_path: str, model_path: str) -> None
 def check_checkpoint(model_cfg, checkpoint: str, model_path: str) -> None:
     """The checkpoint must hold weights for every parameter of the config's model."""
     from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner.checkpoint import _load_checkpoint
 
-    if not Path(checkpoint).is_file():
-        raise UsageError(f"the checkpoint {checkpoint} does not exist")
-    init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
-
-    model = MODELS.build(model_cfg.model)
-    state = _load_checkpoint(checkpoint, map_location="cpu")
+    state = load_checkpoint(checkpoint)
     state = state.get("state_dict", state)
+    init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
+    model = MODELS.build(model_cfg.model)
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     wrong = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]

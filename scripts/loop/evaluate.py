@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from scripts.cli import run
 from scripts.loop import tracking
-from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, load_config
+from scripts.loop.checks import check_checkpoint, check_dataset, load_config
 from scripts.settings import current
 
 SCORE_TO_DRAW = 0.3
@@ -97,13 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=3, help="frames to draw")
     parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/eval")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config)
-        check_dataset(cfg, "test_dataloader")
-        check_checkpoint(cfg, args.checkpoint, args.config)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    cfg = load_config(args.config)
+    check_dataset(cfg, "test_dataloader")
+    check_checkpoint(cfg, args.checkpoint, args.config)
     out = Path(args.work_dir or current().checkpoints / Path(args.config).stem / "eval")
     out.mkdir(parents=True, exist_ok=True)
     metrics = run_test(cfg, args.checkpoint, out)
@@ -122,4 +119,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

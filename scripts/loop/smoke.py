@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from scripts.cli import run
+
 
 def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
     """Greedy NMS written independently of mmcv (boxes are x1, y1, x2, y2)."""
@@ -83,4 +85,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

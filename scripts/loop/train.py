@@ -15,8 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scripts.cli import run
 from scripts.loop import tracking
-from scripts.loop.checks import UsageError, check_dataset, load_config
+from scripts.loop.checks import check_dataset, load_checkpoint, load_config
 from scripts.settings import current
 
 
@@ -54,6 +55,16 @@ def _without_nproc(argv: list[str]) -> list[str]:
     return out
 
 
+def _check_start_checkpoint(cfg, resume: bool) -> None:
+    """The checkpoint training will start from (``load_from``, else with ``--resume`` the work dir's latest)
+    must load safely: a refused pickle is a paragraph before any process starts, not a runner traceback."""
+    from mmengine.runner import find_latest_checkpoint
+
+    checkpoint = cfg.get("load_from") or (find_latest_checkpoint(cfg.work_dir) if resume else None)
+    if checkpoint:
+        load_checkpoint(checkpoint)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -63,12 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir")
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        check_dataset(cfg)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    cfg = load_config(args.config, args.cfg_options)
+    check_dataset(cfg)
+    cfg.work_dir = args.work_dir or str(current().checkpoints / Path(args.config).stem)
+    _check_start_checkpoint(cfg, args.resume)
     if args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return _launch(args.nproc, _without_nproc(argv))
     import torch
@@ -78,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
         cfg.launcher = "pytorch"
         cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})
         cfg.env_cfg.dist_cfg.backend = "nccl" if torch.cuda.is_available() else "gloo"
-    cfg.work_dir = args.work_dir or str(current().checkpoints / Path(args.config).stem)
     cfg.resume = args.resume
     cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(args.config, "train")]
     # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
@@ -96,4 +104,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

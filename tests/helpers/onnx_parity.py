@@ -14,7 +14,8 @@ def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Pat
     """Return ``(torch_outputs, ort_outputs, onnx_path)`` as lists of numpy arrays."""
     from mmdeploy.utils import load_config
 
-    from scripts.loop.deploy import Pair, export
+    from scripts.loop.export import export
+    from scripts.loop.parity import Pair
 
     deploy, model = load_config(deploy_cfg, model_cfg)
     onnx_path = export(deploy, model, checkpoint, sample, work_dir)

@@ -15,7 +15,7 @@ from scripts.settings import REPO_ROOT
 from tests.helpers.tracking import runs_by_name
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-from scripts.loop.deploy import unavailable  # noqa: E402
+from scripts.loop.export import unavailable  # noqa: E402
 
 pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
@@ -75,12 +75,12 @@ def test_deploy_exports_verifies_and_reports(workspace):
 
 
 def test_deploy_exits_1_when_parity_misses_its_threshold(workspace, monkeypatch, capsys):
-    from scripts.loop import deploy
+    from scripts.loop import deploy, parity
 
     tmp, env = workspace
     for key in ("MMLAB_DATASET_PATH", "MMLAB_CHECKPOINTS_PATH", "MMLAB_TRACKING_PATH"):
         monkeypatch.setenv(key, env[key])
-    monkeypatch.setattr(deploy, "MAX_SCORE_DIFF", -1.0)  # no score difference can meet it
+    monkeypatch.setattr(parity, "MAX_SCORE_DIFF", -1.0)  # no score difference can meet it
     out = tmp / "strict"
     args = [DEPLOY, CONFIG, str(tmp / "model.pth"), "--samples", "1", "--repeat", "1", "--work-dir", str(out)]
     code = deploy.main(args)

@@ -1,0 +1,65 @@
+"""The deploy report: ``report.json`` (every figure) and ``report.md`` (for people),
+and the figures logged to MLflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scripts.files import atomic_write
+from scripts.loop.box_parity import MATCH_IOU
+
+
+def markdown(report: dict) -> str:
+    lat, limits, backend = report["latency"], report["thresholds"], report["backend"]
+    boxes = report["boxes_reference"] + sum(s["boxes"]["deployed_boxes"] for s in report["samples"])
+    nothing_to_compare = "" if boxes else " (no box scored above the model's score_thr in these samples)"
+    lines = [
+        f"# Deploy report: {report['model_config']}",
+        "",
+        f"- checkpoint: `{report['checkpoint']}`",
+        f"- model: `{report['model']}` ({backend}, {report['device']})",
+        f"- verdict: **{'pass' if report['passed'] else 'FAIL'}**",
+        f"- raw head outputs: max |PyTorch - {backend}| = {report['max_abs_diff']:.3g} "
+        f"(threshold {limits['max_abs_diff']:g})",
+        f"- final boxes: {report['boxes_matched']} of {report['boxes_reference']} PyTorch boxes matched "
+        f"(IoU >= {MATCH_IOU}, same label); worst sample {report['min_matched_fraction']:.3f} matched "
+        f"(threshold {limits['min_matched_fraction']}); max score |diff| {report['max_score_diff']:.3g} "
+        f"(threshold {limits['max_score_diff']:g}){nothing_to_compare}",
+        f"- latency over {len(report['samples'])} samples: PyTorch median {lat['pytorch']['median_ms']} ms "
+        f"(p90 {lat['pytorch']['p90_ms']}), {backend} median {lat[backend]['median_ms']} ms "
+        f"(p90 {lat[backend]['p90_ms']}), speed-up {lat['speedup_median']}x",
+        "",
+        "| sample | raw max abs diff | PyTorch boxes | deployed boxes | matched | max score diff |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *[
+            f"| {s['sample']} | {s['max_abs_diff']:.3g} | {s['boxes']['reference_boxes']} | "
+            f"{s['boxes']['deployed_boxes']} | {s['boxes']['matched']} | {s['boxes']['max_score_diff']:.3g} |"
+            for s in report["samples"]
+        ],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out: Path) -> tuple[Path, Path]:
+    """``report.json`` and ``report.md`` in ``out``, each written whole (temporary file + rename)."""
+    return (
+        atomic_write(out / "report.json", json.dumps(report, indent=2)),
+        atomic_write(out / "report.md", markdown(report)),
+    )
+
+
+def metrics(report: dict) -> dict:
+    """The report's figures as MLflow metrics."""
+    lat, backend = report["latency"], report["backend"]
+    return dict(
+        max_abs_diff=report["max_abs_diff"],
+        min_matched_fraction=report["min_matched_fraction"],
+        max_score_diff=report["max_score_diff"],
+        passed=float(report["passed"]),
+        pytorch_median_ms=lat["pytorch"]["median_ms"],
+        pytorch_p90_ms=lat["pytorch"]["p90_ms"],
+        deployed_median_ms=lat[backend]["median_ms"],
+        deployed_p90_ms=lat[backend]["p90_ms"],
+        speedup_median=lat["speedup_median"],
+    )
