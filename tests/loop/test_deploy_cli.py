@@ -130,6 +130,18 @@ def test_checkpoint_that_does_not_match_the_config(workspace):
     )
 
 
+def test_checkpoint_that_runs_code_is_refused_with_a_paragraph(workspace):
+    """patches/mmengine/checkpoint-load-with-weights-only-true-and-an-allow-list-of.patch, at the CLI."""
+    from tests.helpers.checkpoints import assert_refused, write_code_running_checkpoint
+
+    tmp, env = workspace
+    marker = tmp / "payload-ran"
+    evil = write_code_running_checkpoint(tmp / "evil.pth", marker)
+    result = _deploy(env, DEPLOY, CONFIG, str(evil), "--work-dir", str(tmp / "evil"))
+    assert_refused(result, evil, marker)
+    assert not (tmp / "evil").exists()  # nothing exported
+
+
 def test_deploy_config_for_a_backend_this_tool_does_not_run(workspace):
     tmp, env = workspace
     ncnn = tmp / "voxel-detection_ncnn.py"

@@ -63,3 +63,14 @@ def test_eval_bad_input_gets_a_paragraph(tmp_path):
     env["MMLAB_DATASET_PATH"] = str(tmp_path / "datasets")
     result = _evaluate(CONFIG, str(tmp_path / "m.pth"), env=env)
     assert result.returncode == 2 and f"the checkpoint {tmp_path / 'm.pth'} does not exist" in result.stderr
+
+
+def test_eval_refuses_a_checkpoint_that_runs_code(tmp_path):
+    """patches/mmengine/checkpoint-load-with-weights-only-true-and-an-allow-list-of.patch, at the CLI."""
+    from tests.helpers.checkpoints import assert_refused, write_code_running_checkpoint
+
+    (tmp_path / "datasets" / "synthetic").mkdir(parents=True)
+    marker = tmp_path / "payload-ran"
+    evil = write_code_running_checkpoint(tmp_path / "evil.pth", marker)
+    result = _evaluate(CONFIG, str(evil), env=dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "datasets")))
+    assert_refused(result, evil, marker)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from scripts.data.synth_scenes import generate
 from scripts.settings import REPO_ROOT
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
@@ -38,17 +37,6 @@ def test_missing_dataset_root_says_how_to_make_it(tmp_path):
         in result.stderr
     )
     assert "scripts.data.synth_scenes" in result.stderr
-
-
-@pytest.fixture(scope="module")
-def datasets(tmp_path_factory):
-    """Four generated training frames and one validation frame, converted."""
-    from scripts.data.convert_lidar import convert
-
-    root = tmp_path_factory.mktemp("train") / "datasets"
-    generate(root / "synthetic", train=4, val=1, seed=7)
-    convert(root / "synthetic")
-    return root
 
 
 def test_trains_one_epoch_into_the_checkpoints_workspace(datasets, tmp_path):
@@ -107,3 +95,17 @@ def test_training_killed_mid_epoch_resumes_from_its_last_checkpoint(datasets, tm
     trained = [line for line in result.stdout.splitlines() if "Epoch(train)" in line]
     assert "[2][1/2]" in trained[0] and not any("Epoch(train) [1]" in line for line in trained)
     assert (work / "epoch_3.pth").exists()
+
+
+def test_resume_from_a_checkpoint_that_runs_code_is_refused_with_a_paragraph(tmp_path):
+    """patches/mmengine/checkpoint-load-with-weights-only-true-and-an-allow-list-of.patch, at the CLI."""
+    from tests.helpers.checkpoints import assert_refused, write_code_running_checkpoint
+
+    (tmp_path / "datasets" / "synthetic").mkdir(parents=True)
+    work, marker = tmp_path / "w", tmp_path / "payload-ran"
+    work.mkdir()
+    evil = write_code_running_checkpoint(work / "epoch_1.pth", marker)
+    (work / "last_checkpoint").write_text(str(evil))
+    env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "datasets"))
+    result = _train(CONFIG, "--work-dir", str(work), "--resume", env=env)
+    assert_refused(result, evil, marker)

@@ -3,7 +3,6 @@ real checkpoints load and resume; a pickle that runs code is refused."""
 
 from __future__ import annotations
 
-import os
 import pickle
 
 import numpy as np
@@ -16,6 +15,8 @@ from mmengine.logging import HistoryBuffer  # noqa: E402
 from mmengine.model import BaseModel  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from mmengine.runner.checkpoint import _load_checkpoint  # noqa: E402
+
+from tests.helpers.checkpoints import write_code_running_checkpoint  # noqa: E402
 
 
 class ToyModel(BaseModel):
@@ -70,18 +71,10 @@ def test_numpy_values_and_history_buffers_load(tmp_path):
     assert loaded["hub"].current() == 1.5
 
 
-class RunsACommand:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
 def test_checkpoint_that_runs_code_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pth"
-    torch.save({"state_dict": {}, "meta": RunsACommand(marker)}, path)
+    write_code_running_checkpoint(path, marker)
     with pytest.raises(pickle.UnpicklingError) as caught:
         _load_checkpoint(str(path), map_location="cpu")
     message = str(caught.value)
