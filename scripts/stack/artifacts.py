@@ -10,11 +10,12 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from extensions.errors import MmlabError
 from scripts.settings import current
-from scripts.stack.pins import Pin
+from scripts.stack.pins import Pin, version_key
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(MmlabError):
     """An artifact could not be fetched or does not match its pin."""
 
 
@@ -45,10 +46,17 @@ def fetch(pin: Pin) -> Path:
         with os.fdopen(fd, "wb") as out:
             _download(url, out)
         _verify(tmp, pin, f"download from {url}")
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes it 0600; a cache is for every reader the umask allows
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _verify(path: Path, pin: Pin, what: str) -> None:
@@ -109,4 +117,4 @@ def newest_release(package: str, timeout: float = 5) -> str:
             versions.add(version)
     if not versions:
         raise ArtifactError(f"no releases of {package} on {index_url()}")
-    return max(versions, key=lambda v: tuple(int(part) for part in v.split(".")))
+    return max(versions, key=version_key)

@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from scripts.stack.mmcv_ops import BuildError
+
 _METADATA = (
     "import sys, setuptools.build_meta as backend; print(backend.prepare_metadata_for_build_editable(sys.argv[1]))"
 )
@@ -38,7 +40,7 @@ def link_install(project: Path, python: Path, env: dict[str, str], log: Path) ->
             text=True,
         )
         if proc.returncode != 0:
-            raise RuntimeError(f"reading the metadata of {project} failed; see {log}")
+            raise BuildError(f"reading the metadata of {project} failed; see {log}")
         dist_info = Path(tmp) / proc.stdout.strip().splitlines()[-1]
         name, version = dist_info.name[: -len(".dist-info")].split("-", 1)
         subprocess.run(

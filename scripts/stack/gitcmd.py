@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from extensions.errors import MmlabError
+
 BOT_NAME = "mmlab-extension"
 BOT_EMAIL = "patches@mmlab-extension.invalid"
 
@@ -33,8 +35,10 @@ PINNED_CONFIG = {
 }
 
 
-class GitError(RuntimeError):
-    """A git command failed; carries its output for the caller to explain."""
+class GitError(MmlabError):
+    """A git command failed; carries its output for the caller to explain (a tool failure: exit 1)."""
+
+    exit_code = 1
 
     def __init__(self, args: list[str], cwd: Path, result: subprocess.CompletedProcess):
         self.args_list = args

@@ -19,14 +19,17 @@ import sys
 import time
 from pathlib import Path
 
+from extensions.errors import MmlabError
 from scripts.settings import current
 
 FLAG_ENV = {"MMCV_WITH_OPS": "1", "CFLAGS": "-g0", "CXXFLAGS": "-g0"}
 PASSTHROUGH = ("FORCE_CUDA", "TORCH_CUDA_ARCH_LIST", "CUDA_HOME", "CC", "CXX")
 
 
-class BuildError(RuntimeError):
-    """The compile failed; the message names the log."""
+class BuildError(MmlabError):
+    """The compile failed; the message names the log (a tool failure: exit 1)."""
+
+    exit_code = 1
 
 
 def torch_info(python: Path) -> dict:

@@ -7,14 +7,17 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from extensions.errors import MmlabError
 from scripts.settings import PINS_FILE
 
 FORKS = ("mmengine", "mmcv", "mmdetection", "mmdetection3d", "mmdeploy")
 _REQUIRED = ("package", "version", "artifact", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?:\.dev(\d+))?$")
+_PRE = {"a": 0, "b": 1, "rc": 2}
 
 
-class PinError(ValueError):
+class PinError(MmlabError, ValueError):
     """upstream.toml is malformed; the message names the file and the key."""
 
 
@@ -59,6 +62,25 @@ def load_pins(path: Path = PINS_FILE) -> dict[str, Pin]:
             raise PinError(f"{path}: [{fork}] artifact must be an sdist or a wheel")
         pins[fork] = Pin(fork=fork, **table)
     return pins
+
+
+def version_key(version: str) -> tuple:
+    """A sort key that orders release versions as PEP 440 does (``1.4 == 1.4.0 < 1.4.1rc1 < 1.4.1``).
+
+    Covers what OpenMMLab publishes: releases, a/b/rc, .post and .dev; no epochs or local labels.
+    """
+    match = _VERSION.match(version.strip().lower())
+    if not match:
+        raise PinError(f"{version!r} is not a release version (like 1.4.0 or 2.0.0rc4)")
+    release, pre, pre_n, post, dev = match.groups()
+    parts = [int(part) for part in release.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    # a pre-release, then 1.0.dev1 < 1.0a1 < 1.0 (a final or post release)
+    pre_key = (0, _PRE[pre], int(pre_n)) if pre else (-1,) if dev and not post else (1,)
+    post_key = int(post) if post else -1
+    dev_key = (0, int(dev)) if dev else (1,)
+    return (tuple(parts), pre_key, post_key, dev_key)
 
 
 def select(pins: dict[str, Pin], names: list[str] | None) -> list[Pin]:

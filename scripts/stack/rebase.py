@@ -21,26 +21,22 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from extensions.errors import MmlabError
+from scripts.cli import run
 from scripts.settings import REPO_ROOT
 from scripts.stack.artifacts import ArtifactError, artifact_path, fetch, project_files
-from scripts.stack.gitcmd import GitError, git, is_ancestor, rev
-from scripts.stack.patch_queue import (
-    MARKER,
-    PATCHED,
-    Fork,
-    PatchQueueError,
-    export_fork,
-    own_commits,
-    require_in_sync,
-)
-from scripts.stack.pins import Pin, PinError, load_pins
+from scripts.stack.export import export_fork
+from scripts.stack.fork import MARKER, PATCHED, REBASE_STATE, Fork, own_commits, require_in_sync
+from scripts.stack.gitcmd import GitError, git, git_bytes, is_ancestor, rev
+from scripts.stack.pins import Pin, PinError, load_pins, version_key
 from scripts.stack.release_import import UPSTREAM_BRANCH, find_release_commit, import_release
 
-STATE_DIR = "mmlab-rebase"
+STATE_DIR = REBASE_STATE
 SAVED_REFS = (f"refs/heads/{PATCHED}", f"refs/heads/{UPSTREAM_BRANCH}", MARKER)
+IMPORT_SUBJECT = re.compile(r"^Import (\S+) (\S+) from PyPI$", re.M)
 
 
-class RebaseError(RuntimeError):
+class RebaseError(MmlabError):
     """The rebase stopped; the message says what to do next."""
 
 
@@ -123,12 +119,32 @@ def start(fork: Fork, version: str) -> str:
         raise RebaseError(
             f"[{fork.name}] a rebase is already in progress: `nox -s rebase -- {fork.name} --continue` or `--abort`."
         )
-    if version == fork.pin.version:
-        raise RebaseError(f"[{fork.name}] is already at {version}")
+    pinned = fork.pin.version
+    if version_key(version) == version_key(pinned):
+        raise RebaseError(f"[{fork.name}] is already at {pinned}; nothing to do.")
     old_base = require_in_sync(fork)
+    _refuse_downgrade(fork, version)
     target = new_pin(fork.pin, version)
     _save_state(fork, target, old_base)
     return resume(fork)
+
+
+def _refuse_downgrade(fork: Fork, version: str) -> None:
+    """A rebase only moves forward: not to a release the fork had, nor below the pin."""
+    pinned = fork.pin.version
+    imported = IMPORT_SUBJECT.findall(git(fork.path, "log", "--format=%s", UPSTREAM_BRANCH))
+    had = [v for package, v in imported if package == fork.pin.package and version_key(v) == version_key(version)]
+    if had:
+        why = f"{version} is already in the upstream history of {fork.name}/ (pinned: {pinned})"
+    elif version_key(version) < version_key(pinned):
+        why = f"{version} is older than the pinned {pinned}"
+    else:
+        return
+    raise RebaseError(
+        f"[{fork.name}] {why}: that would be a downgrade, which rebase does not do; nothing was changed. "
+        f"Rebase to a release newer than {pinned}, or to go back, revert the commit that bumped "
+        f"patches/upstream.toml and patches/{fork.name}/ and run `nox -s sync -- --force {fork.name}`."
+    )
 
 
 def resume(fork: Fork) -> str:
@@ -174,21 +190,33 @@ def _conflict_message(fork: Fork, exc: GitError) -> str:
 
 def _finish(fork: Fork, state: dict, target: Pin) -> str:
     kept = {git(fork.path, "log", "-1", "--format=%s", c).strip() for c in own_commits(fork.path)}
-    dropped = []
-    for message in state["messages"].values():
+    upstream, skipped = [], []
+    for commit, message in state["messages"].items():
         subject = message.splitlines()[0]
-        if subject not in kept:
+        if subject in kept:
+            continue
+        if _upstream_has(fork, commit):
             applied = re.findall(r"^Applied-Upstream: *(.+)$", message, re.M)
             note = f" (Applied-Upstream: {applied[-1].strip()})" if applied else ""
-            dropped.append(
-                f"  dropped (empty on {target.version}: upstream has it, or it was skipped): {subject}{note}"
-            )
+            upstream.append(f"  dropped, already upstream in {target.version}: {subject}{note}")
+        else:
+            skipped.append(f"  dropped, skipped by you (its change is not in {target.version}): {subject}")
     write_pin(_pins_file(fork.root), target)
-    exported = export_fork(Fork(target, fork.root))
+    exported = export_fork(Fork(target, fork.root), in_rebase=True)
     shutil.rmtree(_state_dir(fork))
-    report = [f"[{fork.name}] rebased onto {target.package} {target.version}; {exported}", *dropped]
+    report = [f"[{fork.name}] rebased onto {target.package} {target.version}; {exported}", *upstream, *skipped]
     report.append("Review and commit: git diff -- patches/upstream.toml patches/" + fork.name)
     return "\n".join(report)
+
+
+def _upstream_has(fork: Fork, commit: str) -> bool:
+    """The change of ``commit`` is already in the rebased tree (it reverse-applies there)."""
+    diff = git_bytes(fork.path, "diff", "--full-index", "--binary", f"{commit}^", commit)
+    try:
+        git(fork.path, "apply", "--check", "--reverse", input=diff)
+    except GitError:
+        return False
+    return True
 
 
 def abort(fork: Fork) -> str:
@@ -224,24 +252,20 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--continue", dest="cont", action="store_true", help="resume after resolving a conflict")
     group.add_argument("--abort", action="store_true", help="restore everything as it was before")
     args = parser.parse_args(argv)
-    try:
-        pins = load_pins(_pins_file(args.root))
-        if args.fork not in pins:
-            raise PinError(f"unknown fork {args.fork}; pinned forks are: {', '.join(pins)}")
-        fork = Fork(pins[args.fork], args.root)
-        if args.abort:
-            print(abort(fork))
-        elif args.cont:
-            print(resume(fork))
-        elif args.version:
-            print(start(fork, args.version))
-        else:
-            parser.error("give a version, --continue or --abort")
-    except (RebaseError, PatchQueueError, PinError, ArtifactError, GitError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    pins = load_pins(_pins_file(args.root))
+    if args.fork not in pins:
+        raise PinError(f"unknown fork {args.fork}; pinned forks are: {', '.join(pins)}")
+    fork = Fork(pins[args.fork], args.root)
+    if args.abort:
+        print(abort(fork))
+    elif args.cont:
+        print(resume(fork))
+    elif args.version:
+        print(start(fork, args.version))
+    else:
+        parser.error("give a version, --continue or --abort")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

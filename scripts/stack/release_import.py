@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from extensions.errors import MmlabError
 from scripts.stack.gitcmd import git, git_bytes, rev
 from scripts.stack.pins import Pin
 
@@ -33,8 +34,8 @@ __pycache__/
 """
 
 
-class ImportErrorDetail(RuntimeError):
-    """The artifact cannot be imported (unsafe or unreadable member)."""
+class ReleaseImportError(MmlabError):
+    """The artifact cannot be imported (an unsafe path, or no files); the message names it."""
 
 
 def _skip(path: PurePosixPath) -> bool:
@@ -47,10 +48,13 @@ def _skip(path: PurePosixPath) -> bool:
     )
 
 
-def _clean(name: str, strip_top: bool) -> PurePosixPath | None:
+def _clean(artifact: Path, name: str, strip_top: bool) -> PurePosixPath | None:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts:
-        raise ImportErrorDetail(f"unsafe path in archive: {name}")
+        raise ReleaseImportError(
+            f"{artifact}: the archive member {name} points outside the release; nothing was imported. "
+            "This is not a plain release archive: check the artifact and sha256 pinned in patches/upstream.toml."
+        )
     parts = path.parts[1:] if strip_top else path.parts
     if not parts:
         return None
@@ -67,7 +71,7 @@ def archive_members(artifact: Path) -> Iterator[tuple[str, str, bytes, int]]:
             for info in zf.infolist():
                 if info.is_dir():
                     continue
-                path = _clean(info.filename, strip)
+                path = _clean(artifact, info.filename, strip)
                 if path is None:
                     continue
                 unix_mode = info.external_attr >> 16
@@ -77,7 +81,7 @@ def archive_members(artifact: Path) -> Iterator[tuple[str, str, bytes, int]]:
     else:
         with tarfile.open(artifact) as tf:
             for member in tf.getmembers():
-                path = _clean(member.name, True)
+                path = _clean(artifact, member.name, True)
                 if path is None:
                     continue
                 if member.issym():
@@ -120,7 +124,9 @@ def import_release(repo: Path, pin: Pin, artifact: Path) -> str:
         (repo / ".git" / "info" / "exclude").write_text(FORK_EXCLUDES)
     members = list(archive_members(artifact))
     if not members:
-        raise ImportErrorDetail(f"{artifact.name} holds no files")
+        raise ReleaseImportError(
+            f"{artifact}: the archive holds no files; check the artifact pinned in patches/upstream.toml"
+        )
     stamp = max(mtime for *_, mtime in members)
     parent = rev(repo, UPSTREAM_BRANCH)
     message = import_message(pin).encode()

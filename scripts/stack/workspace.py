@@ -11,12 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from extensions.errors import MmlabError
+from scripts.cli import run
 from scripts.settings import REPO_ROOT, current
 
 LINKED_FORKS = ("mmdetection", "mmdetection3d")
 
 
-class WorkspaceError(RuntimeError):
+class WorkspaceError(MmlabError):
     """A path in the way of a link; the message says what to do."""
 
 
@@ -63,14 +65,10 @@ def _exclude(fork: Path, names) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(description="link the forks' checkpoints/ and data/ to the workspace").parse_args(argv)
-    try:
-        for line in link():
-            print(line)
-    except WorkspaceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    for line in link():
+        print(line)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -13,6 +13,8 @@ from scripts.stack.patch_queue import PATCHED, Fork, check_fork, dirty_files, ow
 from scripts.stack.pins import FORKS, load_pins
 from scripts.stack.release_import import UPSTREAM_BRANCH
 
+pytestmark = [pytest.mark.slow, pytest.mark.network]
+
 
 @pytest.fixture(scope="module")
 def fresh_root(tmp_path_factory):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+import subprocess
+import sys
 
 import pytest
 
+from scripts.settings import REPO_ROOT
 from scripts.stack.artifacts import ArtifactError
-from scripts.stack.gitcmd import git, rev
+from scripts.stack.gitcmd import git, git_env, rev
 from scripts.stack.patch_queue import (
     PATCHED,
     PatchApplyError,
@@ -24,7 +28,7 @@ from scripts.stack.patch_queue import (
     sync_fork,
 )
 from scripts.stack.release_import import UPSTREAM_BRANCH, import_release
-from tests.conftest import commit_in_fork
+from tests.conftest import TINY_FILES, commit_in_fork, edit_in_fork, make_sdist
 
 
 def _two_patches(tiny):
@@ -156,7 +160,7 @@ def test_exported_commits_may_be_replaced_by_a_new_series(tiny):
     first, second = patches
     (tiny.patch_dir / "series").write_text(second + "\n")
     (tiny.patch_dir / first).unlink()
-    assert sync_fork(tiny).startswith("re-applied 1 patches")
+    assert sync_fork(tiny).startswith("re-applied 1 patch on")
 
 
 def test_sha256_mismatch_names_the_artifact(tiny, cache):
@@ -203,7 +207,7 @@ def test_status_reports_release_patches_and_tree(tiny):
     (tiny.path / "setup.py").write_text("# edit\n")
     commit_in_fork(tiny, "tiny/core.py", "x = 1\n", "Unexported")
     row = fork_status(tiny)
-    assert row["tree"] == "dirty (1 files)" and row["series"] == "1 unexported commits"
+    assert row["tree"] == "dirty (1 file)" and row["series"].startswith("1 unexported commit (")
 
 
 def test_a_download_that_does_not_match_is_not_kept(tiny, cache, monkeypatch):
@@ -217,3 +221,112 @@ def test_a_download_that_does_not_match_is_not_kept(tiny, cache, monkeypatch):
     assert "tiny-1.0.tar.gz" in str(caught.value) and "download from https://example.invalid" in str(caught.value)
     assert list((cache / "artifacts").iterdir()) == []  # neither the file nor a partial one is left
     assert not tiny.path.exists()
+
+
+def test_counts_are_singular_or_plural(tiny):
+    sync_fork(tiny)
+    commit_in_fork(tiny, "tiny/__init__.py", "__version__ = '1.0+x'\n", "Mark the version")
+    assert export_fork(tiny).startswith("exported 1 patch to ")
+    assert sync_fork(tiny) == "up to date (1.0 + 1 patch)"
+    (tiny.path / "setup.py").write_text("# edit\n")
+    assert fork_status(tiny)["tree"] == "dirty (1 file)"
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_downloaded_artifacts_are_readable_as_the_umask_allows(tiny, cache, monkeypatch, umask, mode):
+    from scripts.stack import artifacts
+
+    path = cache / "artifacts" / "tiny-1.0.tar.gz"
+    data = path.read_bytes()
+    path.unlink()
+    monkeypatch.setattr(artifacts, "find_url", lambda package, filename: "https://example.invalid/tiny-1.0.tar.gz")
+    monkeypatch.setattr(artifacts, "_download", lambda url, out: out.write(data))
+    old = os.umask(umask)
+    try:
+        assert artifacts.fetch(tiny.pin) == path
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == mode
+
+
+def test_an_unsafe_archive_is_one_paragraph_and_exit_2(tiny, cache):
+    files = {**TINY_FILES, "../evil.py": ("x = 1\n", 0o644)}
+    sha = make_sdist(cache / "artifacts" / "tiny-1.0.tar.gz", files)
+    pin = tiny.pin
+    (tiny.root / "patches" / "upstream.toml").write_text(
+        f'[tiny]\npackage = "tiny"\nversion = "1.0"\nartifact = "{pin.artifact}"\nsha256 = "{sha}"\n'
+    )
+    command = [sys.executable, "-m", "scripts.stack.patch_queue", "--root", str(tiny.root), "sync", "tiny"]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, env=dict(os.environ))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "tiny-1.0.tar.gz" in result.stderr and "../evil.py" in result.stderr
+
+
+def test_status_after_a_failed_sync_names_the_patch_and_the_repair_works(tiny):
+    """Dropping a series entry that a later patch builds on: sync stops, and sync again cannot help."""
+    sync_fork(tiny)
+    edit_in_fork(tiny, "tiny/core.py", "return a + b", "return b + a", "Swap add")
+    edit_in_fork(tiny, "tiny/core.py", "return b + a", "return 2 * (b + a)", "Double add")
+    export_fork(tiny)
+    (tiny.patch_dir / "series").write_text("double-add.patch\n")
+    (tiny.patch_dir / "swap-add.patch").unlink()
+    with pytest.raises(PatchApplyError) as caught:
+        sync_fork(tiny)
+    status = fork_status(tiny)["series"]
+    assert "double-add.patch" in status and "does not apply" in status and "run sync" not in status
+    # Follow the repair the error gives, literally.
+    lines = [line.strip() for line in str(caught.value).splitlines()]
+    am = next(line for line in lines if line.startswith("git am --reject"))
+    env = git_env({"GIT_EDITOR": "true"})
+    assert subprocess.run(shlex.split(am), cwd=tiny.path, env=env, capture_output=True).returncode != 0
+    rejected = tiny.path / "tiny" / "core.py.rej"
+    assert rejected.exists()
+    rejected.unlink()
+    text = (tiny.path / "tiny" / "core.py").read_text()
+    (tiny.path / "tiny" / "core.py").write_text(text.replace("return a + b", "return 2 * (b + a)"))
+    for line in lines[lines.index(am) + 1 :]:
+        if line.startswith("git add"):
+            subprocess.run(["git", "add", "tiny/core.py"], cwd=tiny.path, env=env, check=True)
+        elif line.startswith("git am --continue"):
+            subprocess.run(shlex.split(line), cwd=tiny.path, env=env, check=True, capture_output=True)
+    assert "nox -s patches -- export tiny" in str(caught.value)
+    export_fork(tiny)
+    assert fork_status(tiny)["series"] == "in sync"
+    data = (tiny.patch_dir / "double-add.patch").read_bytes()
+    assert b"+    return 2 * (b + a)" in data and b"Why: tests need it" in data
+    assert lint_patch_dir(tiny.patch_dir) == []
+
+
+def test_status_says_so_in_one_line_when_the_index_is_unreachable(monkeypatch, capsys):
+    """No network: the index URL points at a closed local port."""
+    from scripts.stack import patch_queue
+
+    monkeypatch.setenv("MMLAB_INDEX_URL", "http://127.0.0.1:9/simple")
+    assert patch_queue.main(["status", "mmcv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("newest releases not checked: the package index could not be reached")
+    assert out[1].split() == ["fork", "release", "patches", "tree", "series"]
+
+
+def test_lint_fails_in_one_paragraph_until_a_test_names_each_patch(tiny, capsys):
+    from scripts.cli import run
+    from scripts.stack import patch_queue
+
+    pin = tiny.pin
+    (tiny.root / "patches" / "upstream.toml").write_text(
+        f'[tiny]\npackage = "tiny"\nversion = "1.0"\nartifact = "{pin.artifact}"\nsha256 = "{pin.sha256}"\n'
+    )
+    sync_fork(tiny)
+    commit_in_fork(tiny, "tiny/__init__.py", "__version__ = '1.0+x'\n", "Mark the version")
+    export_fork(tiny)
+    test_file = tiny.root / "tests" / "test_tiny.py"
+    test_file.parent.mkdir()
+    test_file.write_text('def test_version():\n    """The version is marked."""\n')
+    command = ["--root", str(tiny.root), "lint"]
+    assert run(lambda: patch_queue.main(command)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `lint` found 1 problem in patches/")
+    assert "patches/tiny/mark-the-version.patch: no test under tests/ names it" in err
+    test_file.write_text('def test_version():\n    """patches/tiny/mark-the-version.patch: the version is marked."""\n')
+    assert run(lambda: patch_queue.main(command)) == 0

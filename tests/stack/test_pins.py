@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.stack.pins import PinError, load_pins, select
+from scripts.stack.pins import PinError, load_pins, select, version_key
 
 GOOD = """
 [tiny]
@@ -43,3 +43,22 @@ def test_unknown_fork_name_lists_the_known_ones(tmp_path):
     path.write_text(GOOD % ("a" * 64))
     with pytest.raises(PinError, match="unknown fork nope; pinned forks are: tiny"):
         select(load_pins(path), ["nope"])
+
+
+VERSIONS = ["0.9", "1.0.dev1", "1.0a1", "1.0b2", "1.0rc1", "1.0", "1.0.post1", "1.0.1", "1.4.0", "1.10.0", "2.0.0rc4"]
+
+
+def test_version_key_orders_as_packaging_does():
+    """The host side has no packaging; its small stdlib comparison must agree with it."""
+    version = pytest.importorskip("packaging.version")
+    for a in VERSIONS:
+        for b in VERSIONS:
+            ours = (version_key(a) > version_key(b)) - (version_key(a) < version_key(b))
+            theirs = (version.Version(a) > version.Version(b)) - (version.Version(a) < version.Version(b))
+            assert ours == theirs, (a, b)
+    assert version_key("1.4") == version_key("1.4.0") and version_key("1.10.0") > version_key("1.9.9")
+
+
+def test_a_version_that_is_not_a_release_is_a_pin_error():
+    with pytest.raises(PinError, match="'latest' is not a release version"):
+        version_key("latest")
