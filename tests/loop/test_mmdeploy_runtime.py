@@ -1,4 +1,9 @@
-"""mmdeploy on current torch and setuptools (the mmdeploy patches that need no model)."""
+"""mmdeploy on current torch and setuptools (the mmdeploy patches that need no model).
+
+patches/mmdeploy/backend-use-importlib-metadata-instead-of-pkg-resources.patch
+patches/mmdeploy/drop-the-protobuf-3-20-2-pin.patch
+patches/mmdeploy/core-rewriters-handle-torch-fx-s-dict-of-wrapped-functions.patch
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """mmdet detectors on CPU with random init: train steps, predict, export with
-mmdeploy (NMS in the graph) and match ONNX Runtime against PyTorch."""
+mmdeploy (NMS in the graph) and match ONNX Runtime against PyTorch.
+
+patches/mmdeploy/apis-onnx-export-with-the-torchscript-exporter-dynamo-false.patch
+patches/mmdeploy/mmcv-ops-roi-align-cast-batch-indices-without-symbolic-opset.patch
+"""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ def test_trains_one_epoch_into_the_checkpoints_workspace(datasets, tmp_path):
 
 
 def test_two_processes_on_cpu_share_the_epoch(datasets, tmp_path):
+    """patches/mmengine/dist-runner-run-distributed-training-on-cpu-processes-gloo.patch"""
     env = dict(os.environ, MMLAB_DATASET_PATH=str(datasets))
     options = ["train_cfg.max_epochs=1", "default_hooks.logger.interval=1"]
     result = _train(CONFIG, "--nproc", "2", "--work-dir", str(tmp_path / "w"), "--cfg-options", *options, env=env)

@@ -1,5 +1,8 @@
 """Checkpoints are written atomically: a run killed at any moment leaves no
-truncated checkpoint, and resuming continues from the last complete one."""
+truncated checkpoint, and resuming continues from the last complete one.
+
+patches/mmengine/fileio-write-local-files-atomically-checkpoints-last-checkpo.patch
+"""
 
 from __future__ import annotations
 

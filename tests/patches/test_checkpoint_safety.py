@@ -1,5 +1,8 @@
 """mmengine checkpoints under torch >= 2.6 (weights_only=True by default):
-real checkpoints load and resume; a pickle that runs code is refused."""
+real checkpoints load and resume; a pickle that runs code is refused.
+
+patches/mmengine/checkpoint-load-with-weights-only-true-and-an-allow-list-of.patch
+"""
 
 from __future__ import annotations
 

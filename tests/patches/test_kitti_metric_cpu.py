@@ -1,4 +1,7 @@
-"""The KITTI 3D/BEV metric runs on the CPU (no numba.cuda), on the real scan."""
+"""The KITTI 3D/BEV metric runs on the CPU (no numba.cuda), on the real scan.
+
+patches/mmdetection3d/kitti-metric-compute-rotated-bev-iou-on-the-cpu-when-there-i.patch
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""mmdet3d on NumPy 2 without the dataset SDKs (the mmdet3d patches)."""
+"""mmdet3d on NumPy 2 without the dataset SDKs (the mmdet3d patches).
+
+patches/mmdetection3d/make-the-nuscenes-lyft-open3d-and-tensorboard-dependencies-o.patch
+patches/mmdetection3d/replace-numpy-aliases-that-numpy-removed.patch
+"""
 
 from __future__ import annotations
 

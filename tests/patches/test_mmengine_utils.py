@@ -1,4 +1,8 @@
-"""mmengine's package helpers without pkg_resources, and with editable installs."""
+"""mmengine's package helpers without pkg_resources, and with editable installs.
+
+patches/mmengine/utils-use-importlib-metadata-instead-of-pkg-resources.patch
+patches/mmengine/utils-find-editable-installs-in-get-installed-path.patch
+"""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ print(json.dumps([e.extra_compile_args for e in captured['ext_modules']]))
 
 
 def test_setup_py_leaves_the_cxx_standard_to_torch():
+    """patches/mmcv/setup-py-let-torch-2-1-choose-the-c-standard.patch"""
     out = subprocess.run([sys.executable, "-c", _CAPTURE], cwd=MMCV, capture_output=True, text=True, check=True)
     args = __import__("json").loads(out.stdout.strip().splitlines()[-1])
     flags = [flag for ext in args for flag in ext.get("cxx", []) + ext.get("nvcc", [])]
@@ -48,6 +49,7 @@ def test_compiled_ops_were_built_as_cxx20():
 
 
 def test_pixel_group_parrots_branch_runs_on_numpy_2(monkeypatch):
+    """patches/mmcv/ops-pixel-group-replace-np-float-with-float.patch"""
     module = importlib.import_module("mmcv.ops.pixel_group")
 
     class FakeExt:

@@ -31,6 +31,7 @@ def test_torch_is_the_pinned_release():
     ],
 )
 def test_forks_are_imported_from_the_editable_trees(module, fork):
+    """For mmdeploy: patches/mmdeploy/add-pyproject-toml-so-the-wheel-imported-tree-installs-edita.patch"""
     mod = importlib.import_module(module)
     assert mod.__file__.startswith(str(REPO_ROOT / fork / module))
     dist = importlib.metadata.distribution(module)
@@ -70,7 +71,11 @@ def test_environment_has_no_pkg_resources():
 
 @pytest.mark.parametrize(("fork", "version"), [("mmcv", "2.1.0"), ("mmengine", "0.10.7")])
 def test_setup_py_runs_without_pkg_resources(fork, version):
-    """Guards the mmcv and mmengine setup.py patches (pkg_resources -> importlib.metadata)."""
+    """Guards the mmcv and mmengine setup.py patches (pkg_resources -> importlib.metadata).
+
+    patches/mmcv/setup-py-use-importlib-metadata-and-packaging-instead-of-pkg.patch
+    patches/mmengine/setup-py-use-importlib-metadata-instead-of-pkg-resources.patch
+    """
     result = subprocess.run(
         [sys.executable, "setup.py", "--version"], cwd=REPO_ROOT / fork, capture_output=True, text=True
     )
