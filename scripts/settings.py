@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PATCHES_DIR = REPO_ROOT / "patches"
 PINS_FILE = PATCHES_DIR / "upstream.toml"
 DEFAULT_INDEX = "https://pypi.org/simple"
+# torch's CPU build is not on PyPI (PyPI's torch is the CUDA one): a local wheel folder, else PyTorch's CPU page.
+LOCAL_TORCH_WHEELS = Path("/opt/wheels")
+PYTORCH_CPU_LINKS = "https://download.pytorch.org/whl/cpu/torch/"
 
 
 def _path(value: str | None, default: Path) -> Path:
@@ -30,7 +33,8 @@ class Settings:
 
     cache: Path  # MMLAB_CACHE_DIR: artifacts, compiled mmcv ops, build logs
     venv: Path  # MMLAB_VENV: the shared stack environment
-    index_url: str  # MMLAB_INDEX_URL: package index for the pinned artifacts
+    index_url: str  # MMLAB_INDEX_URL: package index for the pinned artifacts and the locked packages
+    torch_links: str  # MMLAB_TORCH_FIND_LINKS: folder or page with the CPU torch wheel (find-links)
     datasets: Path  # MMLAB_DATASET_PATH: datasets (configs read it too)
     checkpoints: Path  # MMLAB_CHECKPOINTS_PATH: training, eval and deploy outputs
     shared: Path  # MMLAB_SHARED_DIR: the team's shared folder (real samples for tests)
@@ -45,6 +49,8 @@ class Settings:
             cache=_path(env.get("MMLAB_CACHE_DIR"), xdg / "mmlab-extension"),
             venv=_path(env.get("MMLAB_VENV"), REPO_ROOT / ".venv"),
             index_url=(env.get("MMLAB_INDEX_URL") or DEFAULT_INDEX).rstrip("/"),
+            torch_links=env.get("MMLAB_TORCH_FIND_LINKS")
+            or (str(LOCAL_TORCH_WHEELS) if LOCAL_TORCH_WHEELS.is_dir() else PYTORCH_CPU_LINKS),
             datasets=_path(env.get("MMLAB_DATASET_PATH"), REPO_ROOT / "data"),
             checkpoints=checkpoints,
             shared=_path(env.get("MMLAB_SHARED_DIR"), REPO_ROOT.parent / "shared"),

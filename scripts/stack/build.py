@@ -2,10 +2,10 @@
 
 Steps, each skipped when its inputs are unchanged (stamps in the venv):
   1. the virtual environment itself;
-  2. torch 2.13.0 and the stack's run-time packages (requirements/stack.txt);
+  2. every package pinned in requirements/stack.lock (torch 2.13.0+cpu and the stack's run-time
+     packages), hash-checked: ``uv pip sync``, or pip ``--require-hashes`` where uv is missing;
   3. mmcv's compiled ops (cached by scripts.stack.mmcv_ops) and mmcv linked editable;
-  4. the other forks, editable, without their declared dependencies;
-  5. this project (``extensions``), editable.
+  4. the other forks and this project (``extensions``), editable, without their declared dependencies.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 
 from scripts.settings import REPO_ROOT, current
 from scripts.stack.editable_link import link_install
+from scripts.stack.lock import HOST_REQUIREMENTS, LOCK_FILE, source_args, uv_binary
 from scripts.stack.mmcv_ops import BuildError, ensure_ops
 from scripts.stack.pins import FORKS
 
-REQUIREMENTS = REPO_ROOT / "requirements" / "stack.txt"
 STAMPS = "mmlab-stamps.json"
 # Files whose change alters what pip installs for a fork.
 PACKAGING_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in")
@@ -63,6 +63,7 @@ class Stack:
         self.python = python_of(self.path)
         self.log = current().logs / "setup.log"
         self._stamp_file = self.path / STAMPS
+        self.uv = uv_binary()
 
     def stamps(self) -> dict[str, str]:
         try:
@@ -70,15 +71,19 @@ class Stack:
         except (FileNotFoundError, ValueError):
             return {}
 
-    def stamp(self, key: str, value: str) -> None:
-        stamps = self.stamps()
+    def stamp(self, key: str, value: str, forget_others: bool = False) -> None:
+        """Record that a step is current; ``forget_others`` also marks every other step as to be redone."""
+        stamps = {} if forget_others else self.stamps()
         stamps[key] = value
         tmp = self._stamp_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(stamps, indent=2, sort_keys=True))
         tmp.replace(self._stamp_file)
 
     def pip(self, *args: str, env: dict[str, str] | None = None) -> None:
-        cmd = [str(self.python), "-m", "pip", "--disable-pip-version-check", *args]
+        self.run_logged("pip " + args[0], [str(self.python), "-m", "pip", "--disable-pip-version-check", *args], env)
+
+    def run_logged(self, what: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        """Run an installer with its output in the setup log; on failure the error shows the log's tail."""
         with self.log.open("a") as out:
             out.write(f"\n$ {' '.join(cmd)}\n")
             out.flush()
@@ -87,24 +92,36 @@ class Stack:
             ).returncode
         if code != 0:
             tail = "".join(self.log.read_text(errors="replace").splitlines(keepends=True)[-20:])
-            raise StackError(f"pip {args[0]} failed (exit {code}); full log: {self.log}\n{tail}")
+            raise StackError(f"{what} failed (exit {code}); full log: {self.log}\n{tail}")
 
     # ------------------------------------------------------------ steps
 
     def ensure_venv(self) -> str:
         if self.python.exists():
             return f"exists at {self.path}"
-        venv.EnvBuilder(with_pip=True).create(self.path)
-        self.pip("install", "--upgrade", "pip")
+        if self.uv:  # pip itself comes from the lock
+            self.run_logged("uv venv", [self.uv, "venv", "--no-config", "--python", sys.executable, str(self.path)])
+        else:
+            venv.EnvBuilder(with_pip=True).create(self.path)
         return f"created {self.path}"
 
     def ensure_packages(self) -> str:
-        key = _hash_files([REQUIREMENTS])
+        key = _hash_files([LOCK_FILE])
         if self.stamps().get("packages") == key:
             return "up to date"
-        self.pip("install", "-r", str(REQUIREMENTS))
-        self.stamp("packages", key)
-        return f"installed requirements/stack.txt (log: {self.log})"
+        settings = current()
+        if self.uv:  # sync: also removes what the lock no longer lists
+            sync = [self.uv, "pip", "sync", "--python", str(self.python), "--require-hashes"]
+            self.run_logged("uv pip sync", [*sync, *source_args(settings), str(LOCK_FILE)])
+            how = "uv pip sync"
+        else:
+            print(f"    no uv here, so pip installs instead (slower); to add uv: pip install -r {HOST_REQUIREMENTS}")
+            sources = ["--index-url", settings.index_url, "--find-links", settings.torch_links]
+            self.pip("install", "--require-hashes", *sources, "-r", str(LOCK_FILE))
+            how = "pip --require-hashes"
+        # The forks and extensions/ are not in the lock (sync removed them): redo those steps.
+        self.stamp("packages", key, forget_others=True)
+        return f"installed requirements/stack.lock ({how}, hash-checked; log: {self.log})"
 
     def ensure_mmcv(self) -> str:
         fork = self.root / "mmcv"
@@ -119,32 +136,33 @@ class Stack:
             result += "; linked editable"
         return result
 
-    def ensure_fork(self, name: str) -> str:
-        fork = self.root / name
-        key = _hash_files(packaging_inputs(fork), str(fork))
-        if self.stamps().get(f"fork:{name}") == key:
-            return "up to date"
-        self.pip(
-            "install", "--no-deps", "--no-build-isolation", "--config-settings", "editable_mode=compat", "-e", str(fork)
-        )
-        self.stamp(f"fork:{name}", key)
-        return f"installed editable from {fork}"
+    def editables(self) -> dict[str, tuple[Path, str]]:
+        """Stamp name -> (project, key) for the forks other than mmcv, and this project (``extensions``)."""
+        projects = {f"fork:{name}": self.root / name for name in FORKS if name != "mmcv"}
+        keys = {stamp: _hash_files(packaging_inputs(path), str(path)) for stamp, path in projects.items()}
+        projects["project"] = self.root
+        keys["project"] = _hash_files([self.root / "pyproject.toml"], str(self.root))
+        return {stamp: (projects[stamp], keys[stamp]) for stamp in projects}
 
-    def ensure_project(self) -> str:
-        key = _hash_files([self.root / "pyproject.toml"], str(self.root))
-        if self.stamps().get("project") == key:
+    def ensure_editables(self) -> str:
+        """The forks and ``extensions``, editable and without their declared dependencies, in one installer call
+        (uv builds them side by side; each setup.py imports torch, which is most of the time)."""
+        stamps = self.stamps()
+        stale = {stamp: entry for stamp, entry in self.editables().items() if stamps.get(stamp) != entry[1]}
+        if not stale:
             return "up to date"
-        self.pip(
-            "install",
-            "--no-deps",
-            "--no-build-isolation",
-            "--config-settings",
-            "editable_mode=compat",
-            "-e",
-            str(self.root),
-        )
-        self.stamp("project", key)
-        return "installed extensions/ editable"
+        args = ["--no-deps", "--no-build-isolation", "--config-settings", "editable_mode=compat"]
+        args += [arg for path, _ in stale.values() for arg in ("-e", str(path))]
+        if self.uv:
+            self.run_logged(
+                "uv pip install", [self.uv, "pip", "install", "--no-config", "--python", str(self.python), *args]
+            )
+        else:
+            self.pip("install", *args)
+        for stamp, (_, key) in stale.items():
+            self.stamp(stamp, key)
+        names = [path.name if stamp != "project" else "extensions" for stamp, (path, _) in stale.items()]
+        return f"installed editable: {', '.join(names)}"
 
     def build(self) -> None:
         missing = [name for name in FORKS if not (self.root / name / ".git").exists()]
@@ -154,8 +172,7 @@ class Stack:
             ("environment", self.ensure_venv),
             ("torch + stack packages", self.ensure_packages),
             ("mmcv + compiled ops", self.ensure_mmcv),
-            *[(name, lambda n=name: self.ensure_fork(n)) for name in FORKS if name != "mmcv"],
-            ("extensions", self.ensure_project),
+            ("other forks + extensions, editable", self.ensure_editables),
         ]
         total = time.monotonic()
         for index, (label, step) in enumerate(steps, 1):
