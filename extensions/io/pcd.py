@@ -1,5 +1,6 @@
 """PCD (Point Cloud Library) files: ``ascii``, ``binary`` and
-``binary_compressed`` data, read into (N, dims) float32 arrays.
+``binary_compressed`` data, read into (N, dims) float32 arrays. (The product reads
+PCD files and never writes them; tests write theirs with tests/helpers/pcd_writer.py.)
 
 Fields map to x, y, z, intensity (``intensity``, ``i``, ``reflectance`` ...),
 then the extra columns (``ring``, ``time`` ...); columns a file lacks are zero.
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from extensions.errors import DataFormatError
-from extensions.io.points import structured_to_points
+from extensions.io.fields import structured_to_points
 
 _TYPES = {("F", 4): "<f4", ("F", 8): "<f8", ("I", 1): "<i1", ("I", 2): "<i2", ("I", 4): "<i4", ("I", 8): "<i8",
           ("U", 1): "<u1", ("U", 2): "<u2", ("U", 4): "<u4", ("U", 8): "<u8"}  # fmt: skip
@@ -181,35 +182,3 @@ def lzf_decompress(data: bytes, expected: int, path="<lzf>") -> bytes:
     if len(out) != expected:
         raise DataFormatError(path, f"compressed data expands to {len(out)} bytes, not {expected}")
     return bytes(out)
-
-
-def lzf_literal(data: bytes) -> bytes:
-    """A valid LZF encoding of ``data`` that uses literal runs only."""
-    out = bytearray()
-    for start in range(0, len(data), 32):
-        chunk = data[start : start + 32]
-        out.append(len(chunk) - 1)
-        out += chunk
-    return bytes(out)
-
-
-def write_pcd(path: str | Path, points: np.ndarray, fields=("x", "y", "z", "intensity"), data: str = "binary") -> None:
-    """Write float32 columns as a PCD file (for tests, converters and round trips)."""
-    points = np.ascontiguousarray(points, dtype=np.float32)
-    n, k = points.shape
-    header = (
-        "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\n"
-        f"FIELDS {' '.join(fields[:k])}\nSIZE {' '.join(['4'] * k)}\nTYPE {' '.join(['F'] * k)}\n"
-        f"COUNT {' '.join(['1'] * k)}\nWIDTH {n}\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS {n}\nDATA {data}\n"
-    ).encode()
-    if data == "ascii":
-        body = "".join(" ".join(repr(float(v)) for v in row) + "\n" for row in points).encode()
-    elif data == "binary":
-        body = points.tobytes()
-    elif data == "binary_compressed":
-        raw = np.ascontiguousarray(points.T).tobytes()  # field by field
-        packed = lzf_literal(raw)
-        body = np.array([len(packed), len(raw)], dtype="<u4").tobytes() + packed
-    else:
-        raise ValueError(f"unknown PCD data type {data}")
-    Path(path).write_bytes(header + body)

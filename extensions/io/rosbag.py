@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from extensions.errors import DataFormatError
-from extensions.io.points import structured_to_points
+from extensions.io.fields import structured_to_points
 
 POINTCLOUD2 = "sensor_msgs/msg/PointCloud2"
 # sensor_msgs/PointField datatypes

@@ -1,5 +1,11 @@
-"""Turn the PointCloud2 messages of a ROS1/ROS2 bag into a custom LiDAR dataset
-(``points/*.bin``, empty ``labels/*.txt`` to fill in, ``splits/val.txt``)."""
+"""Turn the PointCloud2 messages of a ROS1/ROS2 bag into frames of a custom LiDAR dataset:
+``points/<timestamp>.bin``, an empty ``labels/<timestamp>.txt`` to fill in, and the frame ids
+added to ``splits/<split>.txt`` (``val`` unless ``--split train``).
+
+The result converts as it is: ``python -m scripts.data.convert_lidar OUT`` (a split
+without frames is skipped). Running it again with another bag, or the same bag with
+``--split train``, adds frames to the same dataset.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from extensions.errors import DataFormatError
-from extensions.io.points import write_bin
+import numpy as np
+
 from extensions.io.rosbag import read_bag
+from scripts.cli import run
+from scripts.data.convert_lidar import SPLITS
+from scripts.files import atomic_write
 
 
-def bag_to_dataset(bag: Path, out: Path, topic: str | None = None, every: int = 1, dims: int = 4) -> int:
-    """Write every ``every``-th cloud as a frame; returns the number of frames."""
+def bag_to_dataset(
+    bag: Path, out: Path, topic: str | None = None, every: int = 1, dims: int = 4, split: str = "val"
+) -> int:
+    """Write every ``every``-th cloud as a frame of ``split``; returns the number of frames written."""
     for sub in ("points", "labels", "splits"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     ids = []
@@ -21,10 +32,12 @@ def bag_to_dataset(bag: Path, out: Path, topic: str | None = None, every: int = 
         if index % every:
             continue
         frame_id = f"{timestamp}"
-        write_bin(out / "points" / f"{frame_id}.bin", points)
-        (out / "labels" / f"{frame_id}.txt").touch()
+        atomic_write(out / "points" / f"{frame_id}.bin", np.ascontiguousarray(points, dtype=np.float32).tobytes())
+        (out / "labels" / f"{frame_id}.txt").touch()  # keeps labels already written
         ids.append(frame_id)
-    (out / "splits" / "val.txt").write_text("".join(f"{i}\n" for i in ids))
+    split_file = out / "splits" / f"{split}.txt"
+    listed = split_file.read_text().split() if split_file.exists() else []
+    atomic_write(split_file, "".join(f"{i}\n" for i in dict.fromkeys([*listed, *ids])))
     return len(ids)
 
 
@@ -35,15 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--topic", help="PointCloud2 topic (default: all)")
     parser.add_argument("--every", type=int, default=1, help="keep every N-th cloud")
     parser.add_argument("--dims", type=int, default=4)
+    parser.add_argument("--split", choices=SPLITS, default="val", help="the split the frames join (default: val)")
     args = parser.parse_args(argv)
-    try:
-        count = bag_to_dataset(args.bag, args.out, args.topic, args.every, args.dims)
-    except DataFormatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {count} frames to {args.out}")
+    count = bag_to_dataset(args.bag, args.out, args.topic, args.every, args.dims, args.split)
+    print(f"wrote {count} frames to {args.out} (split {args.split}: {args.out / 'splits' / f'{args.split}.txt'})")
+    print(f"next: label them in {args.out / 'labels'}, then python -m scripts.data.convert_lidar {args.out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

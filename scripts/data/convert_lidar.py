@@ -4,12 +4,17 @@ Input (see extensions/io/labels.py for the label format)::
 
     <root>/points/<id>.bin | <id>.pcd
     <root>/labels/<id>.txt
-    <root>/splits/train.txt, val.txt
+    <root>/splits/train.txt and/or val.txt
 
-Output, in <root>::
+Output, in <root>, each file written whole or not at all::
 
     lidar_infos_train.pkl, lidar_infos_val.pkl   (read by extensions' LidarDataset)
     lidar_dbinfos_train.pkl, gt_database/*.bin   (read by mmdet3d's ObjectSample)
+
+A split without its file is skipped with a message (a recording turned into
+frames by scripts/data/bag_to_dataset.py has only the split it was given);
+at least one split must exist. Every split is read and checked before anything
+is written, and the index files (``*.pkl``) are written last.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.classes import DRIVING_CLASSES
 from extensions.errors import DataFormatError
 from extensions.geometry import centre_to_bottom, points_in_box
 from extensions.io.labels import read_labels
 from extensions.io.points import read_points
+from scripts.cli import run
+from scripts.files import atomic_path, atomic_write
 
-CLASSES = ("Car", "Pedestrian", "Cyclist")
+SPLITS = ("train", "val")
 
 
 def read_split(root: Path, split: str) -> list[tuple[str, Path]]:
@@ -51,7 +59,7 @@ def read_split(root: Path, split: str) -> list[tuple[str, Path]]:
     return frames
 
 
-def build_infos(root: Path, split: str, classes=CLASSES, dims: int = 4) -> dict:
+def build_infos(root: Path, split: str, classes=DRIVING_CLASSES, dims: int = 4) -> dict:
     data_list = []
     for index, (frame_id, points_path) in enumerate(read_split(root, split)):
         labels = read_labels(root / "labels" / f"{frame_id}.txt", classes)
@@ -93,7 +101,7 @@ def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
             inside[:, :3] -= bottom[:3]
             name = classes[instance["bbox_label_3d"]]
             rel = f"gt_database/{info['frame_id']}_{name}_{gt_idx}.bin"
-            inside.astype(np.float32).tofile(root / rel)
+            atomic_write(root / rel, inside.astype(np.float32).tobytes())
             db[name].append(
                 dict(name=name, path=rel, image_idx=info["sample_idx"], gt_idx=gt_idx, box3d_lidar=bottom,
                      num_points_in_gt=len(inside), difficulty=0, group_id=group_id)
@@ -102,19 +110,35 @@ def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
     return db
 
 
-def convert(root: Path, classes=CLASSES, dims: int = 4) -> dict:
-    """Write the info files and the GT database; returns what was written."""
+def available_splits(root: Path) -> list[str]:
+    """The splits that have a file in ``<root>/splits``; a ``DataFormatError`` when none has."""
+    found = [split for split in SPLITS if (root / "splits" / f"{split}.txt").exists()]
+    if not found:
+        raise DataFormatError(
+            root / "splits", "no split file: list frame ids in splits/train.txt (to train) and splits/val.txt"
+        )
+    return found
+
+
+def convert(root: Path, classes=DRIVING_CLASSES, dims: int = 4) -> dict:
+    """Write the info files of the splits that exist, and the GT database of ``train``;
+    returns what was written: ``{name: (path, count)}``."""
+    infos = {split: build_infos(root, split, classes, dims) for split in available_splits(root)}
     written = {}
-    for split in ("train", "val"):
-        infos = build_infos(root, split, classes, dims)
-        path = root / f"lidar_infos_{split}.pkl"
-        path.write_bytes(pickle.dumps(infos))
-        written[split] = (path, len(infos["data_list"]))
-        if split == "train":
-            db = build_gt_database(root, infos, dims)
-            (root / "lidar_dbinfos_train.pkl").write_bytes(pickle.dumps(db))
-            written["gt_database"] = (root / "gt_database", sum(len(v) for v in db.values()))
+    if "train" in infos:
+        db = build_gt_database(root, infos["train"], dims)
+        written["gt_database"] = (root / "gt_database", sum(len(v) for v in db.values()))
+        _write_pickle(root / "lidar_dbinfos_train.pkl", db)
+    for split, split_infos in infos.items():
+        path = _write_pickle(root / f"lidar_infos_{split}.pkl", split_infos)
+        written[split] = (path, len(split_infos["data_list"]))
     return written
+
+
+def _write_pickle(path: Path, value) -> Path:
+    with atomic_path(path) as tmp, tmp.open("wb") as out:
+        pickle.dump(value, out)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,15 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("root", type=Path)
     parser.add_argument("--dims", type=int, default=4, help="columns per point in the files (4 or 5)")
     args = parser.parse_args(argv)
-    try:
-        written = convert(args.root, dims=args.dims)
-    except DataFormatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    written = convert(args.root, dims=args.dims)
+    for split in SPLITS:
+        if split not in written:
+            then = " (and no GT database: list labelled frames there to train)" if split == "train" else ""
+            print(f"{split}: no {args.root / 'splits' / f'{split}.txt'}, skipped{then}", flush=True)
     for name, (path, count) in written.items():
         print(f"{name}: {count} -> {path}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

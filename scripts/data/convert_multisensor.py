@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.classes import DRIVING_CLASSES
 from extensions.errors import DataFormatError
 from extensions.geometry import points_in_box
 from extensions.io.multisensor import read_frame
 from extensions.io.points import read_points
-
-CLASSES = ("Car", "Pedestrian", "Cyclist")
+from scripts.cli import run
+from scripts.files import atomic_path
 
 
 def _camera_info(camera: dict) -> dict:
@@ -35,7 +36,7 @@ def _camera_info(camera: dict) -> dict:
     )
 
 
-def build_infos(root: Path, split: str, classes=CLASSES) -> dict:
+def build_infos(root: Path, split: str, classes=DRIVING_CLASSES) -> dict:
     split_file = root / "splits" / f"{split}.txt"
     if not split_file.exists():
         raise DataFormatError(split_file, "split file not found")
@@ -67,13 +68,15 @@ def build_infos(root: Path, split: str, classes=CLASSES) -> dict:
     return dict(metainfo=metainfo, data_list=data_list)
 
 
-def convert(root: Path, classes=CLASSES) -> dict:
+def convert(root: Path, classes=DRIVING_CLASSES) -> dict:
+    """Write both splits' info files, each whole or not at all, after both were read and checked."""
+    infos = {split: build_infos(root, split, classes) for split in ("train", "val")}
     written = {}
-    for split in ("train", "val"):
-        infos = build_infos(root, split, classes)
+    for split, split_infos in infos.items():
         path = root / f"multisensor_infos_{split}.pkl"
-        path.write_bytes(pickle.dumps(infos))
-        written[split] = (path, len(infos["data_list"]))
+        with atomic_path(path) as tmp, tmp.open("wb") as out:
+            pickle.dump(split_infos, out)
+        written[split] = (path, len(split_infos["data_list"]))
     return written
 
 
@@ -81,15 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("root", type=Path)
     args = parser.parse_args(argv)
-    try:
-        written = convert(args.root)
-    except DataFormatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    written = convert(args.root)
     for name, (path, count) in written.items():
         print(f"{name}: {count} frames -> {path}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -12,18 +12,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from extensions.classes import DRIVING_CLASSES as CLASSES
+from extensions.geometry import box_corners
+
 WIDTH, HEIGHT, FOCAL = 512, 256, 256.0
 COLOURS = {"Car": (40, 60, 200), "Pedestrian": (60, 180, 60), "Cyclist": (200, 120, 30)}
-CLASSES = ("Car", "Pedestrian", "Cyclist")
-
-
-def box_corners(box: np.ndarray) -> np.ndarray:
-    """The 8 corners of a box ``x, y, z (centre), dx, dy, dz, yaw`` in the LiDAR frame."""
-    x, y, z, dx, dy, dz, yaw = box
-    local = np.array([[sx * dx / 2, sy * dy / 2, sz * dz / 2] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-    c, s = np.cos(yaw), np.sin(yaw)
-    rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    return local @ rot.T + np.array([x, y, z])
 
 
 def project(points: np.ndarray) -> np.ndarray:

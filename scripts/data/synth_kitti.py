@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.geometry import box_corners
 from extensions.io.points import write_bin
-from scripts.data.synth_camera import HEIGHT, WIDTH, box_corners, camera_calibration, project
+from scripts.data.synth_camera import HEIGHT, WIDTH, camera_calibration, project
 
 
 def _calib_text(intrinsics: np.ndarray, lidar_to_camera: np.ndarray) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.geometry import bev_corners
 from scripts.cli import run
 from scripts.loop import tracking
 from scripts.loop.checks import check_checkpoint, check_dataset, load_config
@@ -31,16 +32,6 @@ def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
     return Runner.from_cfg(cfg).test()
 
 
-def _corners_bev(boxes: np.ndarray) -> np.ndarray:
-    """(N, 7) boxes (x, y, z, dx, dy, dz, yaw) -> (N, 4, 2) footprint corners."""
-    corners = []
-    for x, y, _, dx, dy, _, yaw in boxes:
-        c, s = np.cos(yaw), np.sin(yaw)
-        local = np.array([[dx, dy], [dx, -dy], [-dx, -dy], [-dx, dy]]) / 2
-        corners.append(local @ np.array([[c, s], [-s, c]]) + [x, y])
-    return np.array(corners).reshape(-1, 4, 2)
-
-
 def render_bev(
     points: np.ndarray, gt: np.ndarray, pred: np.ndarray, scores: np.ndarray, title: str, path: Path
 ) -> None:
@@ -52,9 +43,9 @@ def render_bev(
     fig, ax = plt.subplots(figsize=(8, 8), dpi=100)
     keep = points[:: max(1, len(points) // 40000)]
     ax.scatter(keep[:, 0], keep[:, 1], s=0.5, c="0.35", alpha=0.5, linewidths=0)
-    for box in _corners_bev(gt):
+    for box in bev_corners(gt):
         ax.add_patch(plt.Polygon(box, fill=False, edgecolor="tab:green", linewidth=1.5))
-    for box, score in zip(_corners_bev(pred), scores, strict=True):
+    for box, score in zip(bev_corners(pred), scores, strict=True):
         ax.add_patch(plt.Polygon(box, fill=False, edgecolor="tab:red", linewidth=1.0))
         ax.text(box[:, 0].mean(), box[:, 1].mean(), f"{score:.2f}", color="tab:red", fontsize=6)
     ax.set_xlim(0, 70)

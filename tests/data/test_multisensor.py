@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from extensions.classes import DRIVING_CLASSES as CLASSES
 from extensions.errors import DataFormatError
 from extensions.io.multisensor import read_frame
-from scripts.data.convert_multisensor import CLASSES, convert
+from scripts.data.convert_multisensor import convert
 from scripts.data.synth_scenes import generate
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")

@@ -40,23 +40,24 @@ def _cloud(typestore, points: np.ndarray, stamp: int):
     )  # fmt: skip
 
 
-def _write(kind: str, path, clouds: list[np.ndarray]):
+def _write(kind: str, path, clouds: list[np.ndarray], first_second: int = 1):
+    """A bag with one cloud a second, stamped from ``first_second``."""
     if kind == "ros2":
         from rosbags.rosbag2 import Writer
 
         store = get_typestore(Stores.ROS2_HUMBLE)
         with Writer(path, version=9) as writer:
             conn = writer.add_connection("/velodyne_points", POINTCLOUD2, typestore=store)
-            for i, points in enumerate(clouds):
-                writer.write(conn, (i + 1) * 10**9, store.serialize_cdr(_cloud(store, points, i + 1), POINTCLOUD2))
+            for i, points in enumerate(clouds, first_second):
+                writer.write(conn, i * 10**9, store.serialize_cdr(_cloud(store, points, i), POINTCLOUD2))
     else:
         from rosbags.rosbag1 import Writer
 
         store = get_typestore(Stores.ROS1_NOETIC)
         with Writer(path) as writer:
             conn = writer.add_connection("/velodyne_points", POINTCLOUD2, typestore=store)
-            for i, points in enumerate(clouds):
-                writer.write(conn, (i + 1) * 10**9, store.serialize_ros1(_cloud(store, points, i + 1), POINTCLOUD2))
+            for i, points in enumerate(clouds, first_second):
+                writer.write(conn, i * 10**9, store.serialize_ros1(_cloud(store, points, i), POINTCLOUD2))
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,49 @@ def test_bag_to_dataset(tmp_path, scan):
     frames = (out / "splits" / "val.txt").read_text().split()
     assert frames == [str(10**9), str(3 * 10**9)]
     np.testing.assert_array_equal(read_bin(out / "points" / f"{frames[1]}.bin"), scan[900:1200])
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_bag_to_dataset_to_convert_to_lidar_dataset(tmp_path, scan):
+    """Issue 11 §5: bag -> dataset -> convert failed because only splits/val.txt was written."""
+    pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
+    from mmdet3d.registry import DATASETS
+    from mmdet3d.utils import register_all_modules
+
+    import extensions  # noqa: F401  (registers LidarDataset)
+    from scripts.data.convert_lidar import convert, main
+
+    bag, second = tmp_path / "drive", tmp_path / "drive.bag"
+    _write("ros2", bag, [scan[:500], scan[500:900], scan[900:1200]])
+    _write("ros1", second, [scan[1200:1700]], first_second=4)
+    out = tmp_path / "dataset"
+    assert bag_to_dataset(bag, out) == 3
+    written = convert(out)
+    assert set(written) == {"val"} and written["val"][1] == 3  # no train split: nothing to train on, no error
+    assert not (out / "lidar_infos_train.pkl").exists() and not (out / "gt_database").exists()
+
+    assert bag_to_dataset(second, out, split="train") == 1  # a second bag joins the same dataset
+    assert (out / "splits" / "val.txt").read_text().split() == [str(i * 10**9) for i in (1, 2, 3)]
+    assert main([str(out)]) == 0
+    register_all_modules()
+    for split, count in (("val", 3), ("train", 1)):
+        dataset = DATASETS.build(
+            dict(type="LidarDataset", data_root=str(out), ann_file=f"lidar_infos_{split}.pkl", test_mode=True)
+        )
+        assert len(dataset) == count
+        info = dataset.get_data_info(count - 1)
+        points = read_bin(info["lidar_points"]["lidar_path"])
+        assert len(points) > 0 and info["eval_ann_info"]["gt_bboxes_3d"].tensor.shape == (0, 7)
+    assert (out / "splits" / "train.txt").read_text().split() == [str(4 * 10**9)]
+    np.testing.assert_array_equal(read_bin(out / "points" / f"{4 * 10**9}.bin"), scan[1200:1700])
+
+
+def test_convert_without_any_split_names_the_folder(tmp_path):
+    from scripts.data.convert_lidar import convert
+
+    (tmp_path / "splits").mkdir()
+    with pytest.raises(DataFormatError, match=r"splits: no split file: list frame ids in splits/train\.txt"):
+        convert(tmp_path)
 
 
 def test_bag_without_pointclouds_lists_its_topics(tmp_path):
