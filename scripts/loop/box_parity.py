@@ -1,5 +1,12 @@
 """Compare final detections of two runtimes: match boxes by IoU and label,
-then report how many matched and how far their scores are apart."""
+then report how many matched and how far their scores are apart.
+
+This is the project's one box matcher (deploy parity, benchmarks and the tests
+use it). Its semantics, in ``match``: one-to-one, greedy from the highest
+reference score, a pair needs the same label and IoU >= ``min_iou`` (axis-aligned
+for 2D boxes, rotated bird's-eye view for 3D), and boxes left over on *either*
+side count against ``matched_fraction``.
+"""
 
 from __future__ import annotations
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from scripts.loop.box_parity import iou_2d
+from scripts.loop.box_parity import Detections, match
 
 
 def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Path):
@@ -25,15 +23,14 @@ def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Pat
 
 
 def match_detections(ref_dets, ref_labels, dets, labels, iou_thr: float = 0.99):
-    """Match reference boxes to ONNX Runtime boxes of the same label.
+    """mmdet's raw deploy outputs (``dets`` (N, 5) x1y1x2y2 + score, ``labels``) compared with the
+    project's one box matcher, ``scripts.loop.box_parity.match`` (greedy one-to-one, same label,
+    unmatched boxes on either side count against the fraction).
 
     Returns ``(matched fraction, max |score difference| over matches)``.
     """
     ref_dets, dets = ref_dets.reshape(-1, 5), dets.reshape(-1, 5)
-    ref_labels, labels = ref_labels.reshape(-1), labels.reshape(-1)
-    iou = iou_2d(ref_dets[:, :4], dets[:, :4])
-    iou[ref_labels[:, None] != labels[None, :]] = 0
-    best = iou.argmax(axis=1)
-    matched = iou[np.arange(len(best)), best] >= iou_thr
-    score_diff = np.abs(ref_dets[matched, 4] - dets[best[matched], 4])
-    return float(matched.mean()), float(score_diff.max(initial=0.0))
+    ref = Detections(ref_dets[:, :4], ref_dets[:, 4], ref_labels.reshape(-1))
+    other = Detections(dets[:, :4], dets[:, 4], labels.reshape(-1))
+    result = match(ref, other, min_iou=iou_thr)
+    return result["matched_fraction"], result["max_score_diff"]
