@@ -59,6 +59,12 @@ def build(session: nox.Session) -> None:
 
 
 @nox.session
+def lock(session: nox.Session) -> None:
+    """Pin every stack package with hashes: requirements/stack.txt -> requirements/stack.lock (-- --check)."""
+    session.run(HOST_PYTHON, "-m", "scripts.stack.lock", *session.posargs, external=True)
+
+
+@nox.session
 def smoke(session: nox.Session) -> None:
     """Set up the stack, import it, and run mmcv's compiled nms and Voxelization."""
     _ensure_stack(session)
