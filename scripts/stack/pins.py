@@ -91,3 +91,23 @@ def select(pins: dict[str, Pin], names: list[str] | None) -> list[Pin]:
     if unknown:
         raise PinError(f"unknown fork {', '.join(unknown)}; pinned forks are: {', '.join(pins)}")
     return [pins[name] for name in names]
+
+
+def write_pin(pins_file: Path, pin: Pin) -> None:
+    """Rewrite the ``[fork]`` table of upstream.toml, keeping the rest byte for byte."""
+    text = pins_file.read_text(encoding="utf-8")
+    match = re.search(rf"^\[{re.escape(pin.fork)}\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    if not match:
+        raise PinError(f"{pins_file}: no [{pin.fork}] table")
+    lines = []
+    for line in match.group(1).splitlines(keepends=True):
+        key = line.split("=", 1)[0].strip()
+        if key in ("commit", "commit_verified"):
+            continue  # the new release's commit is not known here
+        if key in ("version", "artifact", "sha256", "tag"):
+            line = f'{key} = "{getattr(pin, key)}"\n'
+        lines.append(line)
+    body = "".join(lines)
+    tmp = pins_file.with_name(f".{pins_file.name}.tmp")
+    tmp.write_text(text[: match.start(1)] + body + text[match.end(1) :], encoding="utf-8")
+    tmp.replace(pins_file)

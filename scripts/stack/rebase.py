@@ -28,7 +28,7 @@ from scripts.stack.artifacts import ArtifactError, artifact_path, fetch, project
 from scripts.stack.export import export_fork
 from scripts.stack.fork import MARKER, PATCHED, REBASE_STATE, Fork, own_commits, require_in_sync
 from scripts.stack.gitcmd import GitError, git, git_bytes, is_ancestor, rev
-from scripts.stack.pins import Pin, PinError, load_pins, version_key
+from scripts.stack.pins import Pin, PinError, load_pins, version_key, write_pin
 from scripts.stack.release_import import UPSTREAM_BRANCH, find_release_commit, import_release
 
 STATE_DIR = REBASE_STATE
@@ -64,24 +64,6 @@ def new_pin(pin: Pin, version: str) -> Pin:
                 pin, version=version, artifact=artifact, sha256=sha, tag=tag, commit="", commit_verified=True
             )
     raise ArtifactError(f"{pin.package} {version}: no {artifact} on the package index")
-
-
-def write_pin(pins_file: Path, pin: Pin) -> None:
-    """Rewrite the ``[fork]`` table of upstream.toml, keeping the rest byte for byte."""
-    text = pins_file.read_text(encoding="utf-8")
-    match = re.search(rf"^\[{re.escape(pin.fork)}\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
-    if not match:
-        raise PinError(f"{pins_file}: no [{pin.fork}] table")
-    lines = []
-    for line in match.group(1).splitlines(keepends=True):
-        key = line.split("=", 1)[0].strip()
-        if key in ("commit", "commit_verified"):
-            continue  # the new release's commit is not known here
-        if key in ("version", "artifact", "sha256", "tag"):
-            line = f'{key} = "{getattr(pin, key)}"\n'
-        lines.append(line)
-    body = "".join(lines)
-    pins_file.write_text(text[: match.start(1)] + body + text[match.end(1) :], encoding="utf-8")
 
 
 # ---------------------------------------------------------------- saved state
@@ -143,7 +125,7 @@ def _refuse_downgrade(fork: Fork, version: str) -> None:
     raise RebaseError(
         f"[{fork.name}] {why}: that would be a downgrade, which rebase does not do; nothing was changed. "
         f"Rebase to a release newer than {pinned}, or to go back, revert the commit that bumped "
-        f"patches/upstream.toml and patches/{fork.name}/ and run `nox -s sync -- --force {fork.name}`."
+        f"patches/upstream.toml and patches/{fork.name}/, then run `nox -s sync -- {fork.name}`."
     )
 
 
