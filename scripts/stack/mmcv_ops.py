@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from extensions.errors import MmlabError
+from scripts.files import atomic_path
 from scripts.settings import current
 
 FLAG_ENV = {"MMCV_WITH_OPS": "1", "CFLAGS": "-g0", "CXXFLAGS": "-g0"}
@@ -87,9 +88,8 @@ def ensure_ops(fork: Path, python: Path) -> str:
     if not target.exists():
         raise BuildError(f"the mmcv build finished but wrote no {target}; see {log}")
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{lib_name}.tmp")
-    shutil.copy2(target, tmp)
-    tmp.replace(cached)
+    with atomic_path(cached) as tmp:
+        shutil.copy2(target, tmp)
     (cached.parent / "inputs.json").write_text(json.dumps(info, indent=2) + "\n")
     return f"compiled ops and cached them in {cached.parent}"
 
