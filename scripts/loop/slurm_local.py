@@ -49,10 +49,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _node_line() -> str:
-    """This host as slurmd sees it: ``NodeName=<host> CPUs=.. RealMemory=..``."""
-    out = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout
-    return out.splitlines()[0].strip()
+def _run(command: list[str]) -> str:
+    """Run a Slurm or munge command; its stdout, or ``SlurmUnavailable`` with its stderr."""
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SlurmUnavailable(f"`{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
 
 
 def slurm_conf(root: Path, node: str) -> str:
@@ -60,6 +62,7 @@ def slurm_conf(root: Path, node: str) -> str:
     host = node.split()[0].removeprefix("NodeName=")
     return f"""\
 ClusterName=local
+MailProg=/bin/true
 SlurmctldHost={host}(127.0.0.1)
 SlurmctldPort={_free_port()}
 SlurmdPort={_free_port()}
@@ -115,15 +118,14 @@ def start(root: Path) -> Path:
         (root / sub).mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)  # munged wants its socket's folder reachable by every user
     key = root / "munge.key"
-    subprocess.run(["mungekey", "--create", f"--keyfile={key}", "--force"], check=True)
-    conf_path(root).write_text(slurm_conf(root, _node_line()))
+    _run(["mungekey", "--create", f"--keyfile={key}", "--force"])
+    node = _run(["slurmd", "-C"]).splitlines()[0].strip()  # this host: NodeName=<host> CPUs=.. RealMemory=..
+    conf_path(root).write_text(slurm_conf(root, node))
     munged = ["munged", "--force", f"--key-file={key}", f"--socket={root}/munge.socket"]
     munged += [f"--pid-file={root}/munged.pid", f"--log-file={root}/munged.log", f"--seed-file={root}/munged.seed"]
     try:
         for command in (munged, ["slurmctld", "-f", str(conf_path(root))], ["slurmd", "-f", str(conf_path(root))]):
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise SlurmUnavailable(f"`{' '.join(command)}` failed ({done.returncode}): {done.stderr.strip()}")
+            _run(command)
         _wait_until_idle(root)
     except BaseException:
         stop(root)
