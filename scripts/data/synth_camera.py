@@ -14,6 +14,7 @@ import numpy as np
 
 from extensions.classes import DRIVING_CLASSES as CLASSES
 from extensions.geometry import box_corners
+from scripts.files import atomic_write
 
 WIDTH, HEIGHT, FOCAL = 512, 256, 256.0
 COLOURS = {"Car": (40, 60, 200), "Pedestrian": (60, 180, 60), "Cyclist": (200, 120, 30)}
@@ -66,7 +67,7 @@ def write_camera(out: Path, frames: dict, train_ids: list[str], val_ids: list[st
                          bbox=bbox, area=bbox[2] * bbox[3], iscrowd=0)
                 )  # fmt: skip
         coco = dict(images=images, annotations=annotations, categories=categories)
-        (out / f"{split}.json").write_text(json.dumps(coco))
+        atomic_write(out / f"{split}.json", json.dumps(coco))
 
 
 def camera_calibration() -> dict:

@@ -18,6 +18,7 @@ import numpy as np
 from extensions.geometry import box_corners
 from extensions.io.points import write_bin
 from scripts.data.synth_camera import HEIGHT, WIDTH, camera_calibration, project
+from scripts.files import atomic_write
 
 
 def _calib_text(intrinsics: np.ndarray, lidar_to_camera: np.ndarray) -> str:
@@ -65,5 +66,5 @@ def write_kitti(out: Path, frames: dict, train_ids: list[str], val_ids: list[str
         (training / "calib" / f"{frame_id}.txt").write_text(_calib_text(calib["intrinsics"], calib["lidar_to_camera"]))
         if images is not None and (images / f"{frame_id}.png").exists():
             shutil.copy(images / f"{frame_id}.png", training / "image_2" / f"{frame_id}.png")
-    (out / "ImageSets" / "train.txt").write_text("".join(f"{i}\n" for i in train_ids))
-    (out / "ImageSets" / "val.txt").write_text("".join(f"{i}\n" for i in val_ids))
+    atomic_write(out / "ImageSets" / "train.txt", "".join(f"{i}\n" for i in train_ids))
+    atomic_write(out / "ImageSets" / "val.txt", "".join(f"{i}\n" for i in val_ids))

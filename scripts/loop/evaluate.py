@@ -17,7 +17,8 @@ import numpy as np
 
 from extensions.geometry import bev_corners
 from scripts.cli import run
-from scripts.loop import tracking
+from scripts.files import atomic_write
+from scripts.loop import quiet, tracking
 from scripts.loop.checks import check_checkpoint, check_dataset, load_config
 from scripts.settings import current
 
@@ -25,11 +26,11 @@ SCORE_TO_DRAW = 0.3
 
 
 def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
-    from mmengine.runner import Runner
+    from scripts.loop import runner
 
     cfg.work_dir = str(work_dir / "logs")
     cfg.load_from = checkpoint
-    return Runner.from_cfg(cfg).test()
+    return runner.build(cfg).test()
 
 
 def render_bev(
@@ -89,17 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=3, help="frames to draw")
     parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/eval")
     args = parser.parse_args(argv)
+    quiet.install()
     cfg = load_config(args.config)
     check_dataset(cfg, "test_dataloader")
     check_checkpoint(cfg, args.checkpoint, args.config)
     out = Path(args.work_dir or current().checkpoints / Path(args.config).stem / "eval")
     out.mkdir(parents=True, exist_ok=True)
     metrics = run_test(cfg, args.checkpoint, out)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
     pictures = render_frames(load_config(args.config), args.checkpoint, out, args.frames)
-    width = max(len(k) for k in metrics)
-    print("\n".join(f"{k:<{width}}  {v:8.3f}" for k, v in metrics.items()))
-    print(f"metrics: {out / 'metrics.json'}")
+    headline = {k: v for k, v in metrics.items() if "mAP" in k} or metrics  # the metric logged the full table
+    print(f"metrics: {out / 'metrics.json'} (" + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()) + ")")
     print("pictures: " + ", ".join(str(p) for p in pictures))
     run_id = tracking.log_run(
         load_config(args.config), args.config, "eval", metrics, [out / "metrics.json", *pictures],
