@@ -11,7 +11,9 @@ database ``mlflow.db`` and an ``artifacts/`` folder. Browse it with
 One experiment per config (its file name); the run name says train, eval or
 deploy. Params are the flattened config, metrics come per step (training) or
 once (eval, deploy), and artifacts are the config, the final checkpoint, the
-ONNX model and the reports.
+ONNX model and the reports. Every run is tagged with the stack's identity
+(``stack.*``: the hash of patches/, each fork's commit, the lock's hash, torch's
+version; scripts.stack.identity), so two runs show whether they ran on the same stack.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from scripts.settings import current
+from scripts.stack.identity import current_identity
 
 
 def store_dir() -> Path:
@@ -64,7 +67,7 @@ def backend_cfg(config_path: str, kind: str, **tags: str) -> dict:
         save_dir=str(store_dir()),
         exp_name=Path(config_path).stem,
         run_name=kind,
-        tags={"kind": kind, "config": config_path, **tags},
+        tags={"kind": kind, "config": config_path, **current_identity(), **tags},
         tracking_uri=tracking_uri(),
         artifact_location=artifact_location(),
     )

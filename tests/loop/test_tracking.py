@@ -48,3 +48,25 @@ def test_log_run_records_flattened_config_metrics_and_files(tmp_path, monkeypatc
     assert client(tmp_path / "store").get_experiment(run.info.experiment_id).name == "demo"
     assert artifact_names(tmp_path / "store", run) == {"config.py", "report.json"}
     assert (tmp_path / "store" / "artifacts").is_dir()  # artifacts beside the database, not in the cwd
+
+
+def test_every_run_carries_the_stack_identity(tmp_path, monkeypatch):
+    """Two runs in the store say whether they ran on the same patches, forks, lock and torch."""
+    import hashlib
+    import subprocess
+
+    import torch
+    from mmengine.config import Config
+
+    from scripts.settings import REPO_ROOT
+
+    monkeypatch.setenv("MMLAB_TRACKING_PATH", str(tmp_path / "store"))
+    tracking.log_run(Config(dict(model=dict(type="VoxelNet"))), "configs/demo.py", "deploy", {}, [])
+    tags = runs_by_name(tmp_path / "store")["deploy"].data.tags
+    lock = REPO_ROOT / "requirements" / "stack.lock"
+    assert tags["stack.lock_sha256"] == hashlib.sha256(lock.read_bytes()).hexdigest()
+    assert tags["stack.torch"] == torch.__version__
+    for fork in ("mmengine", "mmcv", "mmdetection", "mmdetection3d", "mmdeploy"):
+        head = subprocess.run(["git", "-C", str(REPO_ROOT / fork), "rev-parse", "HEAD"], capture_output=True, text=True)
+        assert tags[f"stack.commit.{fork}"] == head.stdout.strip()
+    assert len(tags["stack.patches_sha256"]) == 64  # what the hash covers: tests/stack/test_identity.py
