@@ -132,6 +132,12 @@ def evaluate(session: nox.Session) -> None:
 
 
 @nox.session
+def data(session: nox.Session) -> None:
+    """Real dataset formats -> infos: -- kitti|nuscenes|lyft|waymo|custom|bag|kitti-to-custom SRC [OUT]."""
+    _run_in_stack(session, "scripts.data.cli")
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The closed loop on generated data: generate, train, eval, deploy, verify (-- --epochs N ...)."""
     _run_in_stack(session, "scripts.loop.demo")
