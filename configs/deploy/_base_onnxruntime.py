@@ -6,6 +6,6 @@ onnx_config = dict(
     opset_version=11,
     save_file="end2end.onnx",
     input_shape=None,
-    optimize=True,
+    optimize=False,  # the passes need mmdeploy's TorchScript extension, which the wheel does not ship
 )
 backend_config = dict(type="onnxruntime")

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from scripts.cli import run
-from scripts.loop import tracking
+from scripts.loop import quiet, tracking
 from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
 from scripts.loop.export import BACKENDS, backend_of, export, unavailable
 from scripts.loop.latency import measure
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per sample and runtime")
     parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/deploy")
     args = parser.parse_args(argv)
+    quiet.install()
     deploy_cfg, model_cfg = checked_inputs(args.deploy_config, args.model_config, args.checkpoint)
     backend = backend_of(deploy_cfg)
     reason = unavailable(backend)

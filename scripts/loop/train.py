@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from scripts.cli import run
-from scripts.loop import tracking
+from scripts.loop import quiet, tracking
 from scripts.loop.checks import check_dataset, load_checkpoint, load_config
 from scripts.settings import current
 
@@ -74,26 +74,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir")
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
+    quiet.install()
     cfg = load_config(args.config, args.cfg_options)
     check_dataset(cfg)
     cfg.work_dir = args.work_dir or str(current().checkpoints / Path(args.config).stem)
     _check_start_checkpoint(cfg, args.resume)
     if args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return _launch(args.nproc, _without_nproc(argv))
-    import torch
-    from mmengine.runner import Runner
+    from scripts.loop import runner as loop_runner
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         cfg.launcher = "pytorch"
-        cfg.setdefault("env_cfg", {}).setdefault("dist_cfg", {})
-        cfg.env_cfg.dist_cfg.backend = "nccl" if torch.cuda.is_available() else "gloo"
     cfg.resume = args.resume
     cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(args.config, "train")]
     # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
     cfg.visualizer.pop("name", None)
     uri = tracking.tracking_uri()
     with tracking.keep_environment():
-        runner = Runner.from_cfg(cfg)
+        runner = loop_runner.build(cfg)
         runner.train()
         if runner.rank == 0:
             final = Path(cfg.work_dir, "last_checkpoint")
