@@ -36,6 +36,9 @@ and off the terminal by ``ConsoleFilter``:
 - mmdeploy's ``get_onnx_config will be deprecated``: mmdeploy's own
   ``apis/pytorch2onnx.py`` calls its deprecated ``get_onnx_config``
   (the cause is in mmdeploy; ``get_ir_config`` is the replacement).
+- mmdet3d's dataset summary (a dashed line, "The length of ... dataset",
+  the per-class instance table), logged at every dataset build (train,
+  val, test, the pictures, the deploy samples): kept in the train log.
 
 Python loggers: ``mlflow.store.db.utils`` below WARNING ("Creating initial
 MLflow database tables...", "Updating database tables" on a new store).
@@ -66,6 +69,9 @@ CONSOLE_ONLY_IN_LOG_FILE = re.compile(
             r"Hooks will be executed in the following order:",
             r'Failed to search registry with scope "mmdet3d" in the "(Codebases|mmdet3d_tasks|backend_\w+)" registry',
             r"DeprecationWarning: get_onnx_config will be deprecated",
+            r"-{30}$",  # mmdet3d Det3DDataset's summary: separator, size, per-class table
+            r"The length of (training|test|validation) dataset: \d+$",
+            r"The number of instances per category in the dataset:\n",
         )
     )
 )
