@@ -145,20 +145,15 @@ class Stack:
         return {stamp: (projects[stamp], keys[stamp]) for stamp in projects}
 
     def ensure_editables(self) -> str:
-        """The forks and ``extensions``, editable and without their declared dependencies, in one installer call
-        (uv builds them side by side; each setup.py imports torch, which is most of the time)."""
+        """The forks and ``extensions``, editable and without their declared dependencies, in one pip call.
+        Each setup.py imports torch, which is most of the time. For these five, pip took 11 s of CPU and uv 20 s
+        (measured 2026-11-23, docs/benchmarks.md), so pip, not uv, does this step."""
         stamps = self.stamps()
         stale = {stamp: entry for stamp, entry in self.editables().items() if stamps.get(stamp) != entry[1]}
         if not stale:
             return "up to date"
         args = ["--no-deps", "--no-build-isolation", "--config-settings", "editable_mode=compat"]
-        args += [arg for path, _ in stale.values() for arg in ("-e", str(path))]
-        if self.uv:
-            self.run_logged(
-                "uv pip install", [self.uv, "pip", "install", "--no-config", "--python", str(self.python), *args]
-            )
-        else:
-            self.pip("install", *args)
+        self.pip("install", *args, *[arg for path, _ in stale.values() for arg in ("-e", str(path))])
         for stamp, (_, key) in stale.items():
             self.stamp(stamp, key)
         names = [path.name if stamp != "project" else "extensions" for stamp, (path, _) in stale.items()]
