@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import urllib.request
 from pathlib import Path
 
 from extensions.errors import MmlabError
+from scripts.files import atomic_path
 from scripts.settings import current
 from scripts.stack.pins import Pin, version_key
 
@@ -40,23 +39,11 @@ def fetch(pin: Pin) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     url = find_url(pin.package, pin.artifact)
     print(f"[{pin.fork}] downloading {pin.artifact} -> {path}", flush=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{pin.artifact}.")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
+    with atomic_path(path) as tmp:  # the usual permissions (umask): a cache is for every reader
+        with tmp.open("wb") as out:
             _download(url, out)
         _verify(tmp, pin, f"download from {url}")
-        tmp.chmod(0o666 & ~_umask())  # mkstemp makes it 0600; a cache is for every reader the umask allows
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _verify(path: Path, pin: Pin, what: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from scripts.files import atomic_write
 from scripts.stack.fork import (
     PATCHED,
     Fork,
@@ -76,6 +77,4 @@ def write_patch_dir(patch_dir: Path, files: dict[str, bytes]) -> None:
 def _write_if_changed(path: Path, data: bytes) -> None:
     if path.exists() and path.read_bytes() == data:
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    atomic_write(path, data)

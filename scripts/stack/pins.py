@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extensions.errors import MmlabError
+from scripts.files import atomic_write
 from scripts.settings import PINS_FILE
 
-FORKS = ("mmengine", "mmcv", "mmdetection", "mmdetection3d", "mmdeploy")
+# The OpenMMLab forks, then the dataset SDKs whose metrics mmdet3d runs (nuScenes, Lyft).
+FORKS = ("mmengine", "mmcv", "mmdetection", "mmdetection3d", "mmdeploy", "nuscenes-devkit", "lyft-dataset-sdk")
 _REQUIRED = ("package", "version", "artifact", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?:\.dev(\d+))?$")
@@ -108,6 +110,4 @@ def write_pin(pins_file: Path, pin: Pin) -> None:
             line = f'{key} = "{getattr(pin, key)}"\n'
         lines.append(line)
     body = "".join(lines)
-    tmp = pins_file.with_name(f".{pins_file.name}.tmp")
-    tmp.write_text(text[: match.start(1)] + body + text[match.end(1) :], encoding="utf-8")
-    tmp.replace(pins_file)
+    atomic_write(pins_file, text[: match.start(1)] + body + text[match.end(1) :])

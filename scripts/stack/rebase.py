@@ -23,6 +23,7 @@ from pathlib import Path
 
 from extensions.errors import MmlabError
 from scripts.cli import run
+from scripts.files import atomic_path
 from scripts.settings import REPO_ROOT
 from scripts.stack.artifacts import ArtifactError, artifact_path, fetch, project_files
 from scripts.stack.export import export_fork
@@ -71,9 +72,11 @@ def new_pin(pin: Pin, version: str) -> Pin:
 
 def _save_state(fork: Fork, target: Pin, old_base: str) -> None:
     """Snapshot refs, pins and patch files; written before anything changes."""
-    final = _state_dir(fork)
-    tmp = final.with_name(STATE_DIR + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_path(_state_dir(fork)) as tmp:
+        _write_state(tmp, fork, target, old_base)
+
+
+def _write_state(tmp: Path, fork: Fork, target: Pin, old_base: str) -> None:
     (tmp / "patches").mkdir(parents=True)
     shutil.copy2(_pins_file(fork.root), tmp / "upstream.toml")
     for path in fork.patch_dir.iterdir():
@@ -83,7 +86,6 @@ def _save_state(fork: Fork, target: Pin, old_base: str) -> None:
     subjects = {c: git(fork.path, "log", "-1", "--format=%B", c) for c in own_commits(fork.path)}
     state = dict(fork=fork.name, target=asdict(target), old_base=old_base, refs=refs, messages=subjects)
     (tmp / "state.json").write_text(json.dumps(state, indent=2))
-    tmp.replace(final)
 
 
 def _load_state(fork: Fork) -> dict:
