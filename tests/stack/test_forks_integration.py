@@ -1,4 +1,4 @@
-"""Integration: a fresh sync of all five real forks from their pinned PyPI
+"""Integration: a fresh sync of every real fork from their pinned PyPI
 artifacts, then the CI gate (`check`). Downloads once into the cache."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def fresh_root(tmp_path_factory):
     return root
 
 
-def test_pins_cover_the_five_forks():
+def test_pins_cover_every_fork():
     pins = load_pins()
     assert tuple(pins) == FORKS
     assert {p.fork: p.version for p in pins.values()} == {
@@ -34,6 +34,8 @@ def test_pins_cover_the_five_forks():
         "mmdetection": "3.3.0",
         "mmdetection3d": "1.4.0",
         "mmdeploy": "1.3.1",
+        "nuscenes-devkit": "1.2.0",
+        "lyft-dataset-sdk": "0.0.8",
     }
 
 
