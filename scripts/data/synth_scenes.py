@@ -1,9 +1,12 @@
 """Deterministic synthetic driving scenes for tests and the demo.
 
-Each LiDAR frame has a ground plane seen as scan rings, and cars,
-pedestrians and cyclists as oriented boxes with points on the faces the
-sensor sees (denser near the sensor), intensity and range noise, out to
-70 m. Frames are written in the custom LiDAR format::
+Each LiDAR frame has a ground plane seen as scan rings; cars, pedestrians
+and cyclists of varied sizes as oriented boxes; and clutter that is not an
+object (walls, poles, trees, bushes, bins, crates, kiosks), so that false
+positives can happen. The simulated sensor (synth_lidar.py) puts points on
+the surfaces it faces, denser near it, out to 70 m, and drops the points
+hidden behind something nearer (occlusion); an object left with fewer than
+MIN_POINTS points is not labelled. Frames are written in the custom LiDAR format::
 
     <out>/points/000000.bin     float32 x, y, z, intensity
     <out>/labels/000000.txt     class x y z dx dy dz yaw   (LiDAR frame, box centre)
@@ -24,17 +27,21 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.geometry import points_in_footprint
+from extensions.geometry import bev_corners
 from extensions.io.labels import format_labels
 from extensions.io.points import write_bin
+from scripts.data.synth_lidar import MAX_RANGE, SENSOR_HEIGHT, blob_surface, box_surface, ground, occlude
 
 CLASSES = ("Car", "Pedestrian", "Cyclist")
-# mean size (dx, dy, dz) and share of objects per class
-SIZES = {"Car": (3.9, 1.6, 1.56), "Pedestrian": (0.8, 0.6, 1.73), "Cyclist": (1.76, 0.6, 1.73)}
+# mean size (dx, dy, dz) and share of objects per class; each object's size varies around the mean by SPREAD
+SIZES = {"Car": (4.1, 1.7, 1.56), "Pedestrian": (0.8, 0.6, 1.73), "Cyclist": (1.76, 0.6, 1.73)}
+SPREAD = {"Car": (0.8, 1.22), "Pedestrian": (0.85, 1.15), "Cyclist": (0.9, 1.1)}
 SHARE = {"Car": 0.6, "Pedestrian": 0.25, "Cyclist": 0.15}
 INTENSITY = {"Car": 0.55, "Pedestrian": 0.3, "Cyclist": 0.4}
-SENSOR_HEIGHT = 1.73
-MAX_RANGE = 70.0
+# objects lie inside the detectors' range (x 0..69.12 m, |y| <= 39.68 m) with a margin
+FIELD = (3.0, 66.0, 37.0)
+# a labelled object the sensor sees with fewer points than this (occluded, far) is left unlabelled
+MIN_POINTS = 10
 
 
 @dataclass(frozen=True)
@@ -44,86 +51,115 @@ class Frame:
     boxes: np.ndarray  # (M, 7) float32, centre z
 
 
-def _objects(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+@dataclass(frozen=True)
+class Solid:
+    """Something the sensor sees: a box (objects, walls, poles, bins) or a rough blob (vegetation)."""
+
+    box: np.ndarray  # x, y, z (centre), dx, dy, dz, yaw; a blob's bounding box
+    intensity: float
+    blob: bool = False
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray, gap: float) -> bool:
+    """Whether two footprints, grown by ``gap``, overlap (separating axes)."""
+    grown = [np.r_[box[:3], box[3:5] + gap, box[5:]] for box in (a, b)]
+    corners = bev_corners(np.stack(grown))
+    for shape in corners:
+        for edge in (shape[1] - shape[0], shape[3] - shape[0]):
+            axis = np.array([-edge[1], edge[0]])
+            pa, pb = corners[0] @ axis, corners[1] @ axis
+            if pa.max() < pb.min() or pb.max() < pa.min():
+                return False
+    return True
+
+
+def _place(rng: np.random.Generator, size: np.ndarray, taken: list[np.ndarray], yaw=None, side=0.0):
+    """A box of ``size`` on the ground at a free spot in the field (``side`` metres or more off the x axis),
+    or None."""
+    for _attempt in range(20):
+        distance, bearing = rng.uniform(FIELD[0], FIELD[1]), rng.uniform(-0.9, 0.9)
+        x, y = distance * np.cos(bearing), distance * np.sin(bearing)
+        if not side <= abs(y) <= FIELD[2] or x < FIELD[0]:
+            continue
+        heading = rng.uniform(-np.pi, np.pi) if yaw is None else yaw
+        box = np.array([x, y, -SENSOR_HEIGHT + size[2] / 2, *size, heading], np.float32)
+        if not any(_overlaps(box, other, 0.5) for other in taken):
+            return box
+    return None
+
+
+def _objects(rng: np.random.Generator) -> tuple[list[str], list[np.ndarray]]:
     names, boxes = [], []
-    for _ in range(int(rng.integers(4, 12))):
+    for _ in range(int(rng.integers(5, 14))):
         name = str(rng.choice(CLASSES, p=[SHARE[c] for c in CLASSES]))
-        size = np.array(SIZES[name]) * rng.uniform(0.9, 1.1, 3)
-        for _attempt in range(20):
-            distance, bearing = rng.uniform(4, MAX_RANGE - 5), rng.uniform(-0.8, 0.8)
-            x, y = distance * np.cos(bearing), distance * np.sin(bearing)
-            if all(np.hypot(x - b[0], y - b[1]) > (size[0] + b[3]) / 2 + 0.5 for b in boxes):
-                z = -SENSOR_HEIGHT + size[2] / 2
-                boxes.append([x, y, z, *size, rng.uniform(-np.pi, np.pi)])
-                names.append(name)
-                break
-    return names, np.array(boxes, dtype=np.float32).reshape(-1, 7)
+        low, high = SPREAD[name]
+        size = np.array(SIZES[name]) * rng.uniform(low, high) * rng.uniform(0.95, 1.05, 3)
+        box = _place(rng, size, boxes)
+        if box is not None:
+            names.append(name)
+            boxes.append(box)
+    return names, boxes
 
 
-def _ground(rng: np.random.Generator) -> np.ndarray:
-    """Scan rings on flat ground, as a 32-beam sensor sees it."""
-    rings = []
-    for angle in np.linspace(np.radians(-24), np.radians(-2), 32):
-        r = SENSOR_HEIGHT / np.tan(-angle)
-        if r > MAX_RANGE:
-            continue
-        azimuth = rng.uniform(-np.pi, np.pi, int(np.clip(2400 * 8 / r, 200, 1800)))
-        radius = r + rng.normal(0, 0.03, azimuth.size)
-        rings.append(
-            np.stack([radius * np.cos(azimuth), radius * np.sin(azimuth), np.full_like(azimuth, -SENSOR_HEIGHT)], 1)
-        )
-    ground = np.concatenate(rings)
-    ground[:, 2] += rng.normal(0, 0.02, len(ground))
-    return ground
+def _clutter(rng: np.random.Generator, taken: list[np.ndarray]) -> list[Solid]:
+    """What is not an object: walls, poles, trees, bushes, and bins, crates and kiosks of parked-object size."""
+    solids: list[Solid] = []
+
+    def add(size, intensity, yaw=None, blob=False, side=0.0) -> np.ndarray | None:
+        box = _place(rng, np.asarray(size, float), taken, yaw=yaw, side=side)
+        if box is not None:
+            taken.append(box)
+            solids.append(Solid(box, float(np.clip(intensity + rng.normal(0, 0.05), 0, 1)), blob))
+        return box
+
+    for _ in range(rng.integers(1, 3)):  # walls along the road
+        add((rng.uniform(8, 25), 0.3, rng.uniform(1.0, 3.0)), rng.uniform(0.2, 0.5), yaw=rng.normal(0, 0.08), side=10)
+    for _ in range(rng.integers(2, 7)):  # poles
+        add((0.25, 0.25, rng.uniform(4, 8)), rng.uniform(0.3, 0.7))
+    for _ in range(rng.integers(1, 5)):  # trees: a trunk, then a crown above it
+        height = rng.uniform(1.8, 3.0)
+        trunk = add((0.35, 0.35, height), 0.25)
+        if trunk is not None:
+            radius = rng.uniform(1.2, 2.4)
+            crown = np.r_[trunk[:2], -SENSOR_HEIGHT + height + radius * 0.8, 2 * radius, 2 * radius, 1.6 * radius, 0]
+            solids.append(Solid(crown.astype(np.float32), float(rng.uniform(0.1, 0.3)), blob=True))
+    for _ in range(rng.integers(1, 5)):  # bushes
+        add(rng.uniform(0.8, 2.5, 3) * [1, 1, 0.6], rng.uniform(0.1, 0.3), blob=True)
+    negatives = ((0.7, 0.6, 1.1), (1.2, 1.0, 1.3), (2.4, 2.0, 2.5), (3.5, 1.8, 0.9))  # bins, a kiosk, a crate
+    for _ in range(rng.integers(2, 6)):
+        add(np.array(negatives[rng.integers(len(negatives))]) * rng.uniform(0.85, 1.15, 3), rng.uniform(0.3, 0.7))
+    return solids
 
 
-def _surface(rng: np.random.Generator, box: np.ndarray) -> np.ndarray:
-    """Points on the box faces that face the sensor; fewer with range."""
-    x, y, z, dx, dy, dz, yaw = box
-    c, s = np.cos(yaw), np.sin(yaw)
-    distance = float(np.hypot(x, y))
-    density = 2500.0 / max(distance, 3.0) ** 2  # points per m^2
-    faces = []
-    # (normal in box frame, the two tangent axes with their half sizes)
-    for normal, (u, hu), (v, hv) in (
-        ((1, 0, 0), ((0, 1, 0), dy / 2), ((0, 0, 1), dz / 2)),
-        ((-1, 0, 0), ((0, 1, 0), dy / 2), ((0, 0, 1), dz / 2)),
-        ((0, 1, 0), ((1, 0, 0), dx / 2), ((0, 0, 1), dz / 2)),
-        ((0, -1, 0), ((1, 0, 0), dx / 2), ((0, 0, 1), dz / 2)),
-        ((0, 0, 1), ((1, 0, 0), dx / 2), ((0, 1, 0), dy / 2)),
-    ):
-        n = np.array(normal, float)
-        centre = np.array([n[0] * dx / 2, n[1] * dy / 2, n[2] * dz / 2])
-        world_normal = np.array([c * n[0] - s * n[1], s * n[0] + c * n[1], n[2]])
-        world_centre = np.array([c * centre[0] - s * centre[1] + x, s * centre[0] + c * centre[1] + y, centre[2] + z])
-        to_sensor = np.array([0.0, 0.0, 0.0]) - world_centre
-        if world_normal @ to_sensor <= 0:
-            continue
-        count = rng.poisson(density * 4 * hu * hv)
-        a = rng.uniform(-hu, hu, count)[:, None] * np.array(u) + rng.uniform(-hv, hv, count)[:, None] * np.array(v)
-        local = centre + a
-        faces.append(
-            np.stack([c * local[:, 0] - s * local[:, 1] + x, s * local[:, 0] + c * local[:, 1] + y, local[:, 2] + z], 1)
-        )
-    return np.concatenate(faces) if faces else np.zeros((0, 3))
+def _sample(rng: np.random.Generator, solid: Solid) -> np.ndarray:
+    if solid.blob:
+        xyz = blob_surface(rng, solid.box[:3], solid.box[3:6] / 2, roughness=0.3)
+    else:
+        xyz = box_surface(rng, solid.box)
+    xyz += rng.normal(0, 0.02, xyz.shape)
+    intensity = np.clip(solid.intensity + rng.normal(0, 0.05, (len(xyz), 1)), 0, 1)
+    return np.concatenate([xyz, intensity], 1)
 
 
 def make_frame(seed: int) -> Frame:
     rng = np.random.default_rng(seed)
     names, boxes = _objects(rng)
-    ground = _ground(rng)
-    keep = np.ones(len(ground), bool)
-    for box in boxes:  # objects hide the ground under them
-        keep &= ~points_in_footprint(ground, box, margin=0.1)
-    parts = [np.concatenate([ground[keep], rng.uniform(0.05, 0.15, (keep.sum(), 1))], 1)]
-    for name, box in zip(names, boxes, strict=True):
-        xyz = _surface(rng, box)
-        xyz += rng.normal(0, 0.02, xyz.shape)
-        intensity = np.clip(INTENSITY[name] + rng.normal(0, 0.05, (len(xyz), 1)), 0, 1)
-        parts.append(np.concatenate([xyz, intensity], 1))
-    points = np.concatenate(parts).astype(np.float32)
-    points = points[np.hypot(points[:, 0], points[:, 1]) <= MAX_RANGE]
-    return Frame(points[rng.permutation(len(points))], names, boxes)
+    solids = [Solid(box, INTENSITY[name]) for name, box in zip(names, boxes, strict=True)]
+    solids += _clutter(rng, list(boxes))
+    floor = ground(rng)
+    parts = [np.concatenate([floor, rng.uniform(0.05, 0.15, (len(floor), 1))], 1)]
+    owners = [np.full(len(floor), -1)]
+    for index, solid in enumerate(solids):
+        parts.append(_sample(rng, solid))
+        owners.append(np.full(len(parts[-1]), index))
+    points, owner = np.concatenate(parts), np.concatenate(owners)
+    visible = occlude(points, owner, np.stack([s.box for s in solids]))
+    points, owner = points[visible], owner[visible]
+    inside = np.hypot(points[:, 0], points[:, 1]) <= MAX_RANGE
+    points, owner = points[inside].astype(np.float32), owner[inside]
+    seen = [i for i in range(len(names)) if (owner == i).sum() >= MIN_POINTS]
+    labelled = np.array([boxes[i] for i in seen], dtype=np.float32).reshape(-1, 7)
+    return Frame(points[rng.permutation(len(points))], [names[i] for i in seen], labelled)
 
 
 def generate(

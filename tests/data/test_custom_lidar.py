@@ -15,7 +15,8 @@ from extensions.geometry import points_in_box
 from extensions.io.labels import read_labels
 from extensions.io.points import read_bin
 from scripts.data.convert_lidar import convert, read_split
-from scripts.data.synth_scenes import MAX_RANGE, generate, make_frame
+from scripts.data.synth_lidar import blocked
+from scripts.data.synth_scenes import MAX_RANGE, MIN_POINTS, generate, make_frame
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
@@ -36,9 +37,27 @@ def test_generator_is_deterministic_and_realistic():
     assert not np.array_equal(a.points, make_frame(6).points)
     assert np.hypot(a.points[:, 0], a.points[:, 1]).max() <= MAX_RANGE
     for box in a.boxes:
-        assert points_in_box(a.points, box).sum() > 0  # every object is seen
+        assert points_in_box(a.points, box).sum() >= MIN_POINTS  # every labelled object is seen
     ground = a.points[np.abs(a.points[:, 2] + 1.73) < 0.1]
     assert len(ground) > 0.3 * len(a.points)
+
+
+def test_scenes_have_clutter_varied_sizes_and_occlusion():
+    frames = [make_frame(seed) for seed in range(6)]
+    # clutter: many points above the ground belong to no labelled object
+    for frame in frames:
+        above = frame.points[frame.points[:, 2] > -1.5]
+        in_objects = np.zeros(len(above), bool)
+        for box in frame.boxes:
+            in_objects |= points_in_box(above, box)
+        assert (~in_objects).sum() > 100
+    cars = np.concatenate([f.boxes[[n == "Car" for n in f.names]] for f in frames])
+    assert cars[:, 3].min() < 3.6 and cars[:, 3].max() > 4.6  # compact cars to vans
+    # occlusion: a point behind a solid is dropped, one beside it is kept
+    wall = np.array([10.0, 0.0, -0.73, 0.3, 4.0, 2.0, 0.0])
+    behind, beside = np.array([[20.0, 0.0, -1.0]]), np.array([[20.0, 8.0, -1.0]])
+    assert blocked(behind, wall)[0] and not blocked(beside, wall)[0]
+    assert not blocked(np.array([[9.8, 0.0, -1.0]]), wall)[0]  # in front of it: seen
 
 
 def test_converter_writes_infos_and_gt_database(dataset):

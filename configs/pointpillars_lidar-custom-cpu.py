@@ -1,0 +1,35 @@
+# A CPU-sized PointPillars for the demo and the learning test: the project's full 3-class config with
+# 0.32 m pillars (a quarter of the cells), a thinner and shallower backbone, and a schedule for hundreds
+# of iterations instead of upstream's 160 epochs. The full config stays the one for real training.
+_base_ = ["./pointpillars_lidar-custom-3class.py"]
+
+point_cloud_range = [0, -39.68, -3, 69.12, 39.68, 1]
+voxel_size = [0.32, 0.32, 4]
+grid = [248, 216]  # (y, x) cells: 79.36 / 0.32, 69.12 / 0.32
+# the generated ground is at -1.73 m (a KITTI-like sensor height) and box z is the bottom: every anchor sits
+# on the ground (upstream's -0.6 for pedestrians and cyclists matches no data of ours)
+ground = -1.73
+anchor_range = [0, -39.68, ground, 69.12, 39.68, ground]
+
+model = dict(
+    data_preprocessor=dict(
+        voxel_layer=dict(
+            max_num_points=32, point_cloud_range=point_cloud_range, voxel_size=voxel_size, max_voxels=(12000, 12000)
+        )
+    ),
+    voxel_encoder=dict(feat_channels=[32], voxel_size=voxel_size, point_cloud_range=point_cloud_range),
+    middle_encoder=dict(in_channels=32, output_shape=grid),
+    backbone=dict(in_channels=32, layer_nums=[1, 2, 2], layer_strides=[2, 2, 2], out_channels=[32, 64, 128]),
+    neck=dict(in_channels=[32, 64, 128], upsample_strides=[1, 2, 4], out_channels=[64, 64, 64]),
+    bbox_head=dict(
+        in_channels=192,
+        feat_channels=192,
+        anchor_generator=dict(ranges=[anchor_range] * 3),
+    ),
+)
+
+# constant learning rate after a short warm-up, so that any --cfg-options train_cfg.max_epochs=N is a whole schedule
+lr = 0.003
+optim_wrapper = dict(optimizer=dict(lr=lr))
+param_scheduler = [dict(type="LinearLR", start_factor=0.1, by_epoch=False, begin=0, end=30)]
+train_cfg = dict(by_epoch=True, max_epochs=40, val_interval=41)
