@@ -141,3 +141,9 @@ def data(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The closed loop on generated data: generate, train, eval, deploy, verify (-- --epochs N ...)."""
     _run_in_stack(session, "scripts.loop.demo")
+
+
+@nox.session
+def zoo(session: nox.Session) -> None:
+    """Which upstream model families build, train, predict and export here: -- [--only NAME ...] [--timeout S]."""
+    _run_in_stack(session, "scripts.loop.zoo")

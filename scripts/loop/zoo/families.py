@@ -1,0 +1,211 @@
+"""The zoo's families: one upstream config each, as data (``probe`` runs them, ``matrix`` runs them all).
+
+``config`` is relative to the package's ``.mim/configs`` (``scope`` says which package); ``frame`` is the
+real input predicted on (``kitti`` LiDAR, ``nuscenes`` LiDAR, ``kitti-image`` camera, ``kitti-both``);
+``inputs`` are keyword arguments for upstream's own test helper (``mmdet3d.testing.create_detector_inputs``
+or ``mmdet.testing.demo_mm_inputs``); ``deploy`` a deploy config of ours under configs/deploy/ where
+mmdeploy supports the model; ``group`` the ops the family leans on (the CI subset takes one per group).
+A family whose ``config`` is None has no upstream config, and ``missing`` says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    scope: str  # "mmdet3d" | "mmdet"
+    config: str | None
+    kind: str  # "lidar" | "mono3d" | "multiview" | "multimodal" | "2d"
+    frame: str  # "kitti" | "nuscenes" | "kitti-image" | "kitti-both"
+    group: str
+    inputs: dict = field(default_factory=dict)
+    deploy: str | None = None
+    missing: str = ""
+
+
+KITTI = dict(points_feat_dim=4, num_points=2000, num_gt_instance=4)
+NUS = dict(points_feat_dim=5, num_points=2000, num_gt_instance=4)
+NUS_CENTER = dict(NUS, gt_bboxes_dim=9)
+MONO = dict(with_points=False, with_img=True, img_size=(128, 256), bboxes_3d_type="cam", num_gt_instance=3)
+MM = dict(with_img=True, img_size=(128, 256), num_points=2000, num_gt_instance=4)
+VOXEL_DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
+DET_DEPLOY = "configs/deploy/detection_onnxruntime_static.py"
+
+
+def _lidar(name, config, frame, group, inputs, deploy=None) -> Family:
+    return Family(name, "mmdet3d", config, "lidar", frame, group, inputs, deploy)
+
+
+def _det(name, config, group="2d-conv", deploy=None, **inputs) -> Family:
+    return Family(name, "mmdet", config, "2d", "kitti-image", group, inputs, deploy)
+
+
+FAMILIES_3D = (
+    _lidar(
+        "PointPillars",
+        "pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-car.py",
+        "kitti",
+        "pillar",
+        KITTI,
+        VOXEL_DEPLOY,
+    ),
+    _lidar("SECOND", "second/second_hv_secfpn_8xb6-80e_kitti-3d-car.py", "kitti", "spconv", KITTI),
+    _lidar("PartA2", "parta2/parta2_hv_secfpn_8xb2-cyclic-80e_kitti-3d-car.py", "kitti", "roiaware", KITTI),
+    _lidar("PV-RCNN", "pv_rcnn/pv_rcnn_8xb2-80e_kitti-3d-3class.py", "kitti", "point", KITTI),
+    _lidar(
+        "CenterPoint-pillar",
+        "centerpoint/centerpoint_pillar02_second_secfpn_8xb4-cyclic-20e_nus-3d.py",
+        "nuscenes",
+        "pillar",
+        NUS_CENTER,
+    ),
+    _lidar(
+        "CenterPoint-voxel",
+        "centerpoint/centerpoint_voxel0075_second_secfpn_8xb4-cyclic-20e_nus-3d.py",
+        "nuscenes",
+        "spconv",
+        NUS_CENTER,
+    ),
+    _lidar("SSN", "ssn/ssn_hv_secfpn_sbn-all_16xb2-2x_nus-3d.py", "nuscenes", "pillar", NUS),
+    _lidar(
+        "RegNet-PointPillars",
+        "regnet/pointpillars_hv_regnet-400mf_secfpn_sbn-all_8xb4-2x_nus-3d.py",
+        "nuscenes",
+        "pillar",
+        NUS,
+    ),
+    _lidar(
+        "FreeAnchor",
+        "free_anchor/pointpillars_hv_fpn_head-free-anchor_sbn-all_8xb4-2x_nus-3d.py",
+        "nuscenes",
+        "pillar",
+        NUS,
+    ),
+    _lidar("3DSSD", "3dssd/3dssd_4xb4_kitti-3d-car.py", "kitti", "point", KITTI),
+    _lidar("PointRCNN", "point_rcnn/point-rcnn_8xb2_kitti-3d-3class.py", "kitti", "point", KITTI),
+    _lidar("SA-SSD", "sassd/sassd_8xb6-80e_kitti-3d-3class.py", "kitti", "spconv", KITTI),
+    _lidar("DV-SECOND", "dynamic_voxelization/second_dv_secfpn_8xb6-80e_kitti-3d-car.py", "kitti", "dynamic", KITTI),
+    _lidar(
+        "DV-PointPillars",
+        "dynamic_voxelization/pointpillars_dv_secfpn_8xb6-160e_kitti-3d-car.py",
+        "kitti",
+        "dynamic",
+        KITTI,
+    ),
+    Family(
+        "MVX-Net",
+        "mmdet3d",
+        "mvxnet/mvxnet_fpn_dv_second_secfpn_8xb2-80e_kitti-3d-3class.py",
+        "multimodal",
+        "kitti-both",
+        "dynamic",
+        MM,
+    ),
+    Family(
+        "SMOKE",
+        "mmdet3d",
+        "smoke/smoke_dla34_dlaneck_gn-all_4xb8-6x_kitti-mono3d.py",
+        "mono3d",
+        "kitti-image",
+        "camera-3d",
+        MONO,
+    ),
+    Family(
+        "FCOS3D",
+        "mmdet3d",
+        "fcos3d/fcos3d_r101-caffe-dcn_fpn_head-gn_8xb2-1x_nus-mono3d.py",
+        "mono3d",
+        "kitti-image",
+        "camera-3d",
+        MONO,
+    ),
+    Family(
+        "PGD",
+        "mmdet3d",
+        "pgd/pgd_r101-caffe_fpn_head-gn_4xb3-4x_kitti-mono3d.py",
+        "mono3d",
+        "kitti-image",
+        "camera-3d",
+        MONO,
+    ),
+    Family(
+        "MonoFlex",
+        "mmdet3d",
+        None,
+        "mono3d",
+        "kitti-image",
+        "camera-3d",
+        MONO,
+        missing="mmdet3d 1.4.0 ships no MonoFlex config (configs/monoflex holds only a metafile); "
+        "write one from MonoFlexHead's arguments to try it",
+    ),
+    Family(
+        "ImVoxelNet",
+        "mmdet3d",
+        "imvoxelnet/imvoxelnet_8xb4_kitti-3d-car.py",
+        "multiview",
+        "kitti-image",
+        "camera-3d",
+        MONO,
+    ),
+)
+
+FAMILIES_2D = (
+    _det("RetinaNet", "retinanet/retinanet_r50_fpn_1x_coco.py", "2d-conv", DET_DEPLOY),
+    _det("Faster R-CNN", "faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py", "2d-roi", DET_DEPLOY),
+    _det("Mask R-CNN", "mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py", "2d-roi", with_mask=True),
+    _det("Cascade R-CNN", "cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py", "2d-roi"),
+    _det("FCOS", "fcos/fcos_r50-caffe_fpn_gn-head_1x_coco.py", "2d-conv", DET_DEPLOY),
+    _det("ATSS", "atss/atss_r50_fpn_1x_coco.py"),
+    _det("YOLOX", "yolox/yolox_tiny_8xb8-300e_coco.py", "2d-conv", DET_DEPLOY),
+    _det("YOLOv3", "yolo/yolov3_mobilenetv2_8xb24-320-300e_coco.py"),
+    _det("SSD", "ssd/ssd300_coco.py"),
+    _det("DETR", "detr/detr_r50_8xb2-150e_coco.py", "2d-transformer"),
+    _det("Deformable DETR", "deformable_detr/deformable-detr_r50_16xb2-50e_coco.py", "2d-transformer"),
+    _det("DINO", "dino/dino-4scale_r50_8xb2-12e_coco.py", "2d-transformer"),
+    _det("Conditional DETR", "conditional_detr/conditional-detr_r50_8xb2-50e_coco.py", "2d-transformer"),
+    _det("DAB-DETR", "dab_detr/dab-detr_r50_8xb2-50e_coco.py", "2d-transformer"),
+    _det("Sparse R-CNN", "sparse_rcnn/sparse-rcnn_r50_fpn_1x_coco.py", "2d-roi"),
+    _det("QueryInst", "queryinst/queryinst_r50_fpn_1x_coco.py", "2d-roi", with_mask=True),
+    _det("GFL", "gfl/gfl_r50_fpn_1x_coco.py"),
+    _det("PAA", "paa/paa_r50_fpn_1x_coco.py"),
+    _det("TOOD", "tood/tood_r50_fpn_1x_coco.py"),
+    _det("CenterNet", "centernet/centernet-update_r50-caffe_fpn_ms-1x_coco.py"),
+    _det("CornerNet", "cornernet/cornernet_hourglass104_8xb6-210e-mstest_coco.py", "2d-conv"),
+    _det("DCN", "dcn/faster-rcnn_r50-dconv-c3-c5_fpn_1x_coco.py", "2d-deform"),
+    _det("DCNv2", "dcnv2/faster-rcnn_r50-mdconv-c3-c5_fpn_1x_coco.py", "2d-deform"),
+    _det("DCNv2 mdpool", "dcnv2/faster-rcnn_r50_fpn_mdpool_1x_coco.py", "2d-deform"),
+    _det("VFNet", "vfnet/vfnet_r50_fpn_1x_coco.py"),
+    _det("RepPoints", "reppoints/reppoints-moment_r50_fpn-gn_head-gn_1x_coco.py", "2d-deform"),
+    _det("FSAF", "fsaf/fsaf_r50_fpn_1x_coco.py"),
+    _det("FoveaBox", "foveabox/fovea_r50_fpn_4xb4-1x_coco.py"),
+    _det("AutoAssign", "autoassign/autoassign_r50-caffe_fpn_1x_coco.py"),
+    _det("DDOD", "ddod/ddod_r50_fpn_1x_coco.py"),
+    _det("YOLOF", "yolof/yolof_r50-c5_8xb8-1x_coco.py"),
+    _det("FreeAnchor 2D", "free_anchor/freeanchor_r50_fpn_1x_coco.py"),
+    _det("RTMDet", "rtmdet/rtmdet_tiny_8xb32-300e_coco.py"),
+    _det("Cascade RPN", "cascade_rpn/cascade-rpn_faster-rcnn_r50-caffe_fpn_1x_coco.py", "2d-deform"),
+    _det("Grid R-CNN", "grid_rcnn/grid-rcnn_r50_fpn_gn-head_1x_coco.py", "2d-roi"),
+    _det("Libra R-CNN", "libra_rcnn/libra-faster-rcnn_r50_fpn_1x_coco.py", "2d-roi"),
+    _det("HTC", "htc/htc-without-semantic_r50_fpn_1x_coco.py", "2d-roi", with_mask=True),
+    _det("PointRend", "point_rend/point-rend_r50-caffe_fpn_ms-1x_coco.py", "2d-roi", with_mask=True),
+    _det("SABL", "sabl/sabl-retinanet_r50_fpn_1x_coco.py"),
+    _det("SOLOv2", "solov2/solov2-light_r18_fpn_ms-3x_coco.py", "2d-conv", with_mask=True),
+    _det("GLIP", "glip/glip_atss_swin-t_a_fpn_dyhead_pretrain_obj365.py", "2d-grounding"),
+    _det("Grounding DINO", "grounding_dino/grounding_dino_r50_scratch_8xb2_1x_coco.py", "2d-grounding"),
+)
+
+FAMILIES = FAMILIES_3D + FAMILIES_2D
+# The CI subset (tests/loop/test_zoo.py): one family per op group.
+CI_SUBSET = ("PointPillars", "SECOND", "3DSSD", "SMOKE", "RetinaNet")
+
+
+def by_name(name: str) -> Family:
+    """The family called ``name`` (case-insensitive); KeyError lists the names."""
+    for family in FAMILIES:
+        if family.name.lower() == name.lower():
+            return family
+    raise KeyError(f"no zoo family {name!r}; the families are: {', '.join(f.name for f in FAMILIES)}")

@@ -1,0 +1,200 @@
+"""One family, in its own process: build from upstream's config, one training step, predict on a real frame,
+and (where mmdeploy supports the model) export to ONNX and compare ONNX Runtime's raw outputs.
+
+``python -m scripts.loop.zoo.probe NAME RESULT_JSON [--no-export]``: the result is rewritten after every stage, so a
+process that is killed or aborts still leaves what it had done, and the stage it was in (``running``).
+Weights are random: pretrained backbones are not loaded, because nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scripts.files import atomic_write
+from scripts.loop.zoo.families import Family, by_name
+from scripts.loop.zoo.reasons import reason
+from scripts.settings import REPO_ROOT
+
+STAGES = ("config", "train", "predict", "export")
+
+
+def package_configs(scope: str) -> Path:
+    import importlib
+
+    return Path(importlib.import_module(scope).__file__).parent / ".mim" / "configs"
+
+
+def without_pretrained(node) -> None:
+    """Drop every pretrained-weight reference (``init_cfg`` of type Pretrained, ``pretrained``) in place."""
+    if isinstance(node, dict):
+        if "pretrained" in node:
+            node["pretrained"] = None
+        init = node.get("init_cfg")
+        if isinstance(init, dict) and init.get("type") == "Pretrained":
+            node["init_cfg"] = None
+        for value in node.values():
+            without_pretrained(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            without_pretrained(value)
+
+
+def build_config(family: Family):
+    """Upstream's config for the family, pretrained weights removed, registries set up."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    if family.config is None:
+        raise LookupError(family.missing)
+    cfg = Config.fromfile(str(package_configs(family.scope) / family.config))
+    without_pretrained(cfg.model)
+    if family.scope == "mmdet3d":
+        from mmdet3d.utils import register_all_modules
+    else:
+        from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    init_default_scope(cfg.get("default_scope", family.scope))
+    return cfg
+
+
+def train_inputs(family: Family) -> dict:
+    """A batch from upstream's own test helper (plus the camera geometry a mono-3D head reads)."""
+    if family.scope == "mmdet":
+        from mmdet.testing import demo_mm_inputs
+
+        return demo_mm_inputs(batch_size=2, image_shapes=(3, 128, 128), **family.inputs)
+    from mmdet3d.testing import create_detector_inputs
+
+    from scripts.loop.zoo.frames import kitti_calibration
+
+    data = create_detector_inputs(**family.inputs)
+    if family.kind in ("mono3d", "multiview", "multimodal"):
+        import torch
+
+        calib = kitti_calibration()
+        for sample in data["data_samples"]:
+            gt = sample.gt_instances_3d
+            gt.centers_2d = torch.rand(len(gt), 2) * 100
+            gt.depths = torch.rand(len(gt)) * 40 + 5
+            sample.gt_instances.centers_2d, sample.gt_instances.depths = gt.centers_2d, gt.depths
+            sample.set_metainfo(dict(cam2img=calib["cam2img"], lidar2img=calib["lidar2img"], pad_shape=(128, 256)))
+    return data
+
+
+def train_step(model, family: Family, cfg) -> dict:
+    """One optimizer step; the loss must be finite and some parameters must change."""
+    import torch
+    from mmengine.logging import MessageHub
+    from mmengine.optim import build_optim_wrapper
+
+    model.train()
+    optim_cfg = dict(cfg.get("optim_wrapper", {}), type="OptimWrapper")
+    optim_cfg.pop("loss_scale", None)
+    optim = build_optim_wrapper(model, optim_cfg)
+    before = {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+    MessageHub.get_current_instance().update_info("iter", 0)
+    log_vars = model.train_step(train_inputs(family), optim)
+    loss = float(torch.as_tensor(log_vars["loss"]).detach())
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the training loss is {loss}")
+    params = dict(model.named_parameters())
+    changed = sum(not torch.equal(params[name].detach(), value) for name, value in before.items())
+    if changed == 0:
+        raise AssertionError(f"no parameter changed in the optimizer step (loss {loss:.4g})")
+    return dict(loss=loss, changed_params=changed, params=len(before))
+
+
+def export_parity(model, family: Family, cfg, work_dir: Path) -> dict:
+    """Export with mmdeploy to ONNX and compare ONNX Runtime's raw outputs with PyTorch's (rewritten) ones."""
+    import numpy as np
+    from mmdeploy.utils import load_config
+    from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
+
+    from scripts.loop.export import export
+    from scripts.loop.parity import MAX_ABS_DIFF, Pair
+    from scripts.loop.zoo.frames import sample_path
+
+    checkpoint = str(work_dir / "random.pth")
+    meta = dict(dataset_meta=dict(classes=list(cfg.get("class_names", ["a"]))))
+    save_checkpoint(dict(state_dict=weights_to_cpu(model.state_dict()), meta=meta), checkpoint)
+    (deploy_cfg,) = load_config(str(REPO_ROOT / family.deploy))
+    sample = sample_path(family.frame)
+    onnx_path = export(deploy_cfg, cfg, checkpoint, sample, work_dir / "deploy")
+    pair = Pair(deploy_cfg, cfg, checkpoint, str(onnx_path))
+    data, args = pair.inputs(sample)
+    ref, out = pair.run_torch(data, args), pair.run_deployed(args)
+    diff = max(float(np.abs(r.astype(np.float64) - o).max()) if r.size else 0.0 for r, o in zip(ref, out, strict=True))
+    if diff > MAX_ABS_DIFF:
+        raise AssertionError(f"ONNX Runtime differs from PyTorch by {diff:.3g} (> {MAX_ABS_DIFF})")
+    return dict(max_abs_diff=diff, deploy=family.deploy, outputs=[list(r.shape) for r in ref])
+
+
+def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
+    """Run the stages in order; a failed stage skips the ones that need it."""
+    import torch
+
+    from scripts.loop import quiet
+
+    quiet.install()
+    torch.manual_seed(0)
+    result = dict(name=family.name, scope=family.scope, config=family.config, kind=family.kind, stages={})
+
+    def stage(name: str, work):
+        result["stages"][name] = dict(ok=None, running=True)
+        atomic_write(result_path, json.dumps(result, indent=1))
+        start = time.perf_counter()
+        try:
+            figures = work() or {}
+            entry = dict(ok=True, **figures)
+        except Exception as exc:
+            figures, entry = None, dict(ok=False, reason=reason(exc), error=str(exc).strip()[:500])
+        entry["seconds"] = round(time.perf_counter() - start, 2)
+        result["stages"][name] = entry
+        atomic_write(result_path, json.dumps(result, indent=1))
+        return figures
+
+    with tempfile.TemporaryDirectory(prefix="zoo-") as tmp:
+        work_dir = Path(tmp)
+        built = {}
+
+        def build():
+            from mmengine.registry import MODELS
+
+            cfg = build_config(family)
+            model = MODELS.build(cfg.model)
+            model.init_weights()
+            model.cfg = cfg
+            built.update(cfg=cfg, model=model)
+            return dict(params=sum(p.numel() for p in model.parameters()))
+
+        if stage("config", build) is None:
+            return result
+        cfg = built["cfg"]
+        model = built["model"]
+        stage("train", lambda: train_step(model, family, cfg))
+        from scripts.loop.zoo.frames import boxes_of, predict
+
+        def predict_frame():
+            model.eval()
+            with torch.no_grad():
+                return boxes_of(predict(model, family.kind, family.frame, work_dir), family.kind)
+
+        stage("predict", predict_frame)
+        if family.deploy and with_export:
+            stage("export", lambda: export_parity(model, family, cfg, work_dir))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    probe(by_name(args[0]), Path(args[1]), with_export="--no-export" not in args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
