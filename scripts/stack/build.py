@@ -28,7 +28,7 @@ from scripts.stack.pins import FORKS
 
 STAMPS = "mmlab-stamps.json"
 # Files whose change alters what pip installs for a fork.
-PACKAGING_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in")
+PACKAGING_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "requirements.txt")
 
 
 class StackError(RuntimeError):

@@ -7,7 +7,8 @@ and the SDK's mAP evaluation must find every one of them (mAP = 1). Boxes shifte
 Guards patches/lyft-dataset-sdk/drop-flake8-black-and-pytest-from-the-run-time-requirements.patch (the fork's
 declared requirements hold no lint/test tools) and
 patches/lyft-dataset-sdk/add-the-requirements-txt-that-the-0-0-8-sdist-leaves-out.patch (it declares the
-release's run-time requirements at all).
+release's run-time requirements at all) and
+patches/lyft-dataset-sdk/require-opencv-python-headless-instead-of-opencv-python.patch (one cv2 distribution).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def test_the_sdk_declares_its_run_time_requirements_only():
     run_time = {r.name.lower() for r in declared if r.marker is None}
     assert {"numpy", "pyquaternion", "shapely", "pandas"} <= run_time
     assert not run_time & {"flake8", "black", "pytest"}
+    assert "opencv-python-headless" in run_time and "opencv-python" not in run_time
 
 
 def _matrix(record: dict) -> np.ndarray:
