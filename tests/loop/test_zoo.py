@@ -40,11 +40,23 @@ def _assert_green(result: dict, box_width: int) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "box_width"),
-    [("PointPillars", 7), ("SECOND", 7), ("SMOKE", 7), ("RetinaNet", 4)],
-    ids=["pillar", "spconv", "camera-3d", "2d"],
+    [("PointPillars", 7), ("SMOKE", 7), ("RetinaNet", 4)],
+    ids=["pillar", "camera-3d", "2d"],
 )
 def test_family_builds_trains_and_predicts(name, box_width, log_dir):
     _assert_green(_run(name, log_dir), box_width)
+
+
+@pytest.mark.slow
+def test_sparse_conv_family_predicts_and_names_what_stops_training(log_dir):
+    """SECOND runs on spconv 2 (CPU wheel): it predicts; its training step is green once spconv's backward
+    runs without CUDA, and until then the reason must say so (issue 12 §1)."""
+    result = _run("SECOND", log_dir)
+    stages = result["stages"]
+    assert stages["config"]["ok"] and stages["predict"]["ok"], stages
+    assert stages["predict"]["box_shape"][1] == 7
+    train = stages["train"]
+    assert (train["ok"] and math.isfinite(train["loss"])) or "spconv" in train["reason"], train
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import math
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from scripts.files import atomic_write
@@ -152,6 +153,7 @@ def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
             figures = work() or {}
             entry = dict(ok=True, **figures)
         except Exception as exc:
+            traceback.print_exc()  # into the family's log
             figures, entry = None, dict(ok=False, reason=reason(exc), error=str(exc).strip()[:500])
         entry["seconds"] = round(time.perf_counter() - start, 2)
         result["stages"][name] = entry
