@@ -1,0 +1,66 @@
+"""Detect objects in what the car recorded: a ROS 1/ROS 2 bag or a folder of frames -> a detections bag,
+a JSON-lines file and a rerun recording.
+
+``python -m scripts.loop.infer MODEL INPUT [--out DIR] [--topic /points] [--score-thr 0.3] [--runtime R]``
+
+MODEL is the folder ``nox -s deploy`` wrote (ONNX Runtime by default) or a config with ``--checkpoint``
+(PyTorch). Throughput and per-stage latency are printed, written to ``OUT/stats.json`` and logged to MLflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scripts.cli import run
+from scripts.loop import quiet, tracking
+from scripts.loop.checks import check_checkpoint, load_config
+from scripts.loop.infer.frame import FrameDetector
+from scripts.loop.infer.model import resolve
+from scripts.loop.infer.runner import infer
+from scripts.settings import current
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("model", help="a deployed model folder, or a config (.py) with --checkpoint")
+    parser.add_argument("input", type=Path, help="a ROS 1 .bag, a ROS 2 bag folder, or a folder of .bin/.pcd frames")
+    parser.add_argument("--checkpoint", help="weights for a config MODEL (or instead of the deployed model's)")
+    parser.add_argument("--out", type=Path, help="default: <checkpoints>/infer/<input name>")
+    parser.add_argument("--topic", help="the PointCloud2 topic (default: every cloud topic)")
+    parser.add_argument("--score-thr", type=float, default=0.3)
+    parser.add_argument("--runtime", choices=("onnxruntime", "openvino", "pytorch"),
+                        help="default: onnxruntime for a deployed folder, pytorch for a config")  # fmt: skip
+    return parser
+
+
+def load_detector(model: str, checkpoint: str | None, runtime: str | None):
+    """The checked model spec and its FrameDetector."""
+    spec = resolve(model, checkpoint, runtime)
+    cfg = load_config(spec.config)
+    check_checkpoint(cfg, spec.checkpoint, spec.config)
+    return spec, cfg, FrameDetector(cfg, spec.checkpoint, spec.runtime, spec.onnx)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    quiet.install()
+    spec, cfg, detector = load_detector(args.model, args.checkpoint, args.runtime)
+    out = args.out or current().checkpoints / "infer" / args.input.name.removesuffix(".bag")
+    stats = infer(detector, args.input, out, args.topic, args.score_thr)
+    stages = ", ".join(f"{k} {v['median_ms']:.1f} ms" for k, v in stats["latency"].items())
+    print(f"{stats['frames']} frames in {stats['wall_s']:.1f} s: {stats['frames_per_s']:.2f} frames/s "
+          f"({spec.runtime}); median per frame: {stages}; peak memory {stats['peak_rss_mb']:.0f} MB")  # fmt: skip
+    print(f"wrote {out}: {Path(stats['output_bag']).name} (bag), detections.jsonl, recording.rrd "
+          f"(`rerun {out / 'recording.rrd'}`), stats.json")  # fmt: skip
+    metrics = dict(frames=stats["frames"], frames_per_s=stats["frames_per_s"], peak_rss_mb=stats["peak_rss_mb"],
+                   **{f"{k}_median_ms": v["median_ms"] for k, v in stats["latency"].items()})  # fmt: skip
+    run_id = tracking.log_run(cfg, spec.config, "infer", metrics, [out / "stats.json"], input=str(args.input),
+                              checkpoint=spec.checkpoint, runtime=spec.runtime)  # fmt: skip
+    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

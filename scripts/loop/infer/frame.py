@@ -1,0 +1,126 @@
+"""The one per-frame function: points in, boxes out (voxelize, network, post-process), timed per stage.
+
+Used by the bag and folder runner, by auto-labelling and by the ROS 2 node. The network runs in
+PyTorch or in ONNX Runtime (the model ``nox -s deploy`` exported: voxels in, raw head outputs out);
+the pre-processing (the config's test pipeline after loading, then voxelization) and the
+post-processing (the head's ``predict_by_feat``) are the PyTorch model's own in both cases.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from extensions.errors import DataFormatError
+from extensions.io.fields import INTENSITY
+from scripts.loop.box_parity import Detections
+
+RUNTIMES = ("onnxruntime", "pytorch")
+STAGES = ("decode", "voxelize", "network", "post-process")
+
+
+def point_dims(model_cfg) -> int:
+    """How many columns (x, y, z, intensity ...) the config's point loader feeds the model."""
+    loader = model_cfg.test_pipeline[0]
+    use = loader.get("use_dim", loader.get("load_dim", 4))
+    return use if isinstance(use, int) else len(use)
+
+
+def check_fields(fields: list[str], dims: int, source) -> None:
+    """A cloud must carry the columns the model reads: x, y, z, and intensity when it reads four or more."""
+    lower = {name.lower() for name in fields}
+    missing = [axis for axis in ("x", "y", "z") if axis not in lower]
+    if dims >= 4 and not lower & set(INTENSITY):
+        missing.append(f"intensity (or one of {', '.join(INTENSITY[1:])})")
+    if missing:
+        raise DataFormatError(
+            source,
+            f"the cloud has the fields {', '.join(fields) or 'none'}, but the model reads {dims} columns "
+            f"(x, y, z, intensity ...) and {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing. "
+            "Pick the topic of the LiDAR driver's raw cloud, or a model trained on these fields.",
+        )
+
+
+class Timer:
+    """Seconds spent per stage, for one frame."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+class FrameDetector:
+    """A 3D detector (PointPillars-like: voxelize, voxel encoder + backbone + head, ``predict_by_feat``)
+    loaded once; ``detect(points)`` runs one frame."""
+
+    def __init__(self, model_cfg, checkpoint: str, runtime: str = "pytorch", onnx: str | None = None):
+        import torch
+        from mmengine.dataset import Compose
+        from mmengine.registry import MODELS, init_default_scope
+        from mmengine.runner.checkpoint import load_state_dict
+
+        from scripts.loop.checks import load_checkpoint
+
+        init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
+        import extensions  # noqa: F401  (registers the config's components)
+
+        self.cfg = model_cfg
+        self.runtime = runtime
+        self.classes = list(model_cfg.get("class_names") or model_cfg.metainfo.classes)
+        self.dims = point_dims(model_cfg)
+        self.model = MODELS.build(model_cfg.model).eval()
+        state = load_checkpoint(checkpoint)
+        load_state_dict(self.model, state.get("state_dict", state), strict=True)
+        self.pipeline = Compose(model_cfg.test_pipeline[1:])  # after the loader: the points come from us
+        self.session = None
+        if runtime == "onnxruntime":
+            from mmdeploy.backend.onnxruntime import ORTWrapper
+
+            self.session = ORTWrapper(onnx, "cpu", ["cls_score0", "bbox_pred0", "dir_cls_pred0"])
+        torch.set_grad_enabled(False)
+
+    def detect(self, points: np.ndarray, timer: Timer | None = None, score_thr: float = 0.0) -> Detections:
+        """Boxes (N, 7: x, y, z bottom, dx, dy, dz, yaw; LiDAR frame), scores and labels of one cloud
+        ((M, dims) float32), those scoring below ``score_thr`` left out."""
+        import torch
+        from mmdet3d.structures import LiDARPoints
+        from mmengine.dataset import pseudo_collate
+
+        timer = timer or Timer()
+        with timer.stage("voxelize"):
+            lidar = LiDARPoints(torch.from_numpy(np.ascontiguousarray(points[:, : self.dims])), points_dim=self.dims)
+            packed = self.pipeline(dict(points=lidar, box_type_3d=_lidar_box_type(), box_mode_3d=3))
+            data = self.model.data_preprocessor(pseudo_collate([packed]), False)
+        voxels, samples = data["inputs"]["voxels"], data["data_samples"]
+        with timer.stage("network"):
+            if self.session is None:
+                cls_scores, bbox_preds, dir_preds = self.model.bbox_head(self.model.extract_feat(data["inputs"]))
+            else:
+                out = self.session({k: voxels[k] for k in ("voxels", "num_points", "coors")})
+                cls_scores, bbox_preds, dir_preds = [out["cls_score0"]], [out["bbox_pred0"]], [out["dir_cls_pred0"]]
+        with timer.stage("post-process"):
+            metas = [sample.metainfo for sample in samples]
+            result = self.model.bbox_head.predict_by_feat(cls_scores, bbox_preds, dir_preds, metas,
+                                                          cfg=self.model.test_cfg)[0]  # fmt: skip
+            found = Detections(
+                result.bboxes_3d.tensor[:, :7].numpy().astype(np.float64),
+                result.scores_3d.numpy().astype(np.float64),
+                result.labels_3d.numpy(),
+            )
+            keep = found.scores >= score_thr
+        return Detections(found.boxes[keep], found.scores[keep], found.labels[keep])
+
+
+def _lidar_box_type():
+    from mmdet3d.structures import LiDARInstance3DBoxes
+
+    return LiDARInstance3DBoxes

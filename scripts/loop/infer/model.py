@@ -1,0 +1,60 @@
+"""MODEL on the command line: a deployed model folder (what ``nox -s deploy`` writes: ``end2end.onnx``
+and ``report.json``, which names the model config and the checkpoint), or a config plus ``--checkpoint``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.loop.checks import UsageError
+from scripts.settings import REPO_ROOT
+
+
+@dataclass
+class ModelSpec:
+    config: str
+    checkpoint: str
+    onnx: str | None
+    runtime: str
+
+
+def _existing(path: str, base: Path) -> str:
+    """A path from report.json: as written (relative to the folder deploy ran in), else from the repository root."""
+    for candidate in (Path(path), base / path, REPO_ROOT / path):
+        if candidate.exists():
+            return str(candidate)
+    return path
+
+
+def resolve(model: str, checkpoint: str | None, runtime: str | None) -> ModelSpec:
+    """What to load and run, or a paragraph saying what is missing."""
+    if runtime == "openvino":
+        raise UsageError("the OpenVINO runtime is not available yet (issue 14); use --runtime onnxruntime or pytorch")
+    path = Path(model)
+    if path.is_dir():
+        report = path / "report.json"
+        if not report.is_file() or not (path / "end2end.onnx").is_file():
+            raise UsageError(
+                f"{path} is not a deployed model folder: it needs end2end.onnx and report.json, which "
+                "`nox -s deploy -- configs/deploy/D.py configs/X.py CKPT` writes. Or pass a config with --checkpoint."
+            )
+        written = json.loads(report.read_text())
+        spec = ModelSpec(_existing(written["model_config"], Path.cwd()), _existing(written["checkpoint"], Path.cwd()),
+                         str(path / "end2end.onnx"), runtime or "onnxruntime")  # fmt: skip
+        if checkpoint:
+            spec.checkpoint = checkpoint
+        return spec
+    if path.suffix != ".py":
+        raise UsageError(
+            f"the model {model} is neither a deployed model folder nor a config (.py). Pass the folder "
+            "`nox -s deploy` wrote (with end2end.onnx and report.json), or configs/X.py --checkpoint CKPT."
+        )
+    if not checkpoint:
+        raise UsageError(f"{model} is a config: pass its weights with --checkpoint CKPT")
+    if runtime == "onnxruntime":
+        raise UsageError(
+            f"--runtime onnxruntime needs the exported model: pass the folder `nox -s deploy` wrote for {model} "
+            "instead of the config, or use --runtime pytorch"
+        )
+    return ModelSpec(model, checkpoint, None, "pytorch")

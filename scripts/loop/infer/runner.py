@@ -1,0 +1,105 @@
+"""Run the per-frame function over an input, streaming: one message is read, detected and written
+before the next is read, so memory does not grow with the bag's length. Everything goes to a hidden
+staging folder beside OUT that is renamed to OUT only when the whole input went through."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from scripts.loop.infer import sources
+from scripts.loop.infer.bag_out import BagOut, bag_name
+from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
+from scripts.loop.infer.records import Records
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A staging folder that replaces ``out`` when the block succeeds and is removed when it fails."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def frames_of(path: Path, kind: str, topic: str | None, dims: int, typestore) -> tuple[Iterator, int, object]:
+    """The input's frames (an iterator), how many there are, and the reader to close (None for folders)."""
+    if kind == "frames":
+        return sources.read_frames(path, dims), len(sources.frame_files(path)), None
+    reader = sources.open_bag(path, kind)
+    try:
+        clouds = sources.cloud_connections(reader, path, topic)
+    except Exception:
+        reader.close()
+        raise
+    total = sum(c.msgcount for c in clouds)
+    return sources.read_bag(reader, path, kind, clouds, dims, typestore), total, reader
+
+
+def summary(latencies: dict[str, list[float]], frames: int, wall_s: float) -> dict:
+    """Throughput and per-stage latency (ms: mean, median, p90), and the process's peak memory."""
+    stages = {
+        stage: dict(mean_ms=float(np.mean(v) * 1e3), median_ms=float(np.median(v) * 1e3),
+                    p90_ms=float(np.percentile(v, 90) * 1e3))  # fmt: skip
+        for stage, v in latencies.items()
+        if v
+    }
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return dict(frames=frames, wall_s=wall_s, frames_per_s=frames / wall_s if wall_s else 0.0,
+                latency=stages, peak_rss_mb=peak_mb)  # fmt: skip
+
+
+def infer(detector: FrameDetector, path: Path, out: Path, topic: str | None = None, score_thr: float = 0.3,
+          progress: bool = True) -> dict:  # fmt: skip
+    """Detections for every cloud of ``path`` into ``out``: the detections bag, ``detections.jsonl``,
+    ``recording.rrd`` and ``stats.json``; returns the figures written to ``stats.json``."""
+    from tqdm import tqdm
+
+    kind = sources.kind_of(path)
+    out_kind = "ros2-mcap" if kind == "frames" else kind
+    store = sources.typestore_for(out_kind)
+    frames, total, reader = frames_of(path, kind, topic, detector.dims, store)
+    latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    try:
+        with staged(out) as stage_dir:
+            records = Records(stage_dir / "detections.jsonl", stage_dir / "recording.rrd", detector.classes)
+            start, count = time.perf_counter(), 0
+            try:
+                with BagOut(stage_dir / bag_name(out_kind), out_kind, store, detector.classes) as bag:
+                    bar = tqdm(frames, total=total, unit="frame", desc=f"infer {path.name}", disable=not progress,
+                               file=sys.stderr, mininterval=1.0)  # fmt: skip
+                    for frame in bar:
+                        timer = Timer()
+                        timer.seconds["decode"] = frame.decode_s
+                        detections = detector.detect(frame.points, timer, score_thr)
+                        bag.write(frame, detections)
+                        records.write(count, frame, detections, timer.seconds)
+                        for stage, seconds in timer.seconds.items():
+                            latencies[stage].append(seconds)
+                        count += 1
+            finally:
+                records.close()
+            stats = summary(latencies, count, time.perf_counter() - start)
+            stats.update(input=str(path), input_kind=kind, output_bag=str(out / bag_name(out_kind)),
+                         runtime=detector.runtime, score_thr=score_thr)  # fmt: skip
+            (stage_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    finally:
+        if reader is not None:
+            reader.close()
+    return stats
