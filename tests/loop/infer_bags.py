@@ -19,26 +19,46 @@ def store_for(kind: str):
 
 def cloud(store, points: np.ndarray, stamp_ns: int, names=("x", "y", "z", "intensity")):
     types = store.types
-    record = np.dtype(dict(names=[*names, "ring"], formats=["<f4"] * len(names) + ["<u2"],
-                           offsets=[0, 4, 8, 16, 20][: len(names)] + [20], itemsize=24))  # fmt: skip
+    record = np.dtype(
+        dict(
+            names=[*names, "ring"],
+            formats=["<f4"] * len(names) + ["<u2"],
+            offsets=[*[0, 4, 8, 16][: len(names)], 20],
+            itemsize=24,
+        )
+    )
     table = np.zeros(len(points), dtype=record)
     for i, name in enumerate(names):
         table[name] = points[:, i]
     table["ring"] = np.arange(len(points)) % 64
     field = types["sensor_msgs/msg/PointField"]
-    fields = [field(name=n, offset=record.fields[n][1], datatype=7 if n != "ring" else 4, count=1) for n in record.names]
+    fields = [
+        field(name=n, offset=record.fields[n][1], datatype=7 if n != "ring" else 4, count=1) for n in record.names
+    ]
     header_type = types["std_msgs/msg/Header"]
     extra = {"seq": 0} if "seq" in header_type.__dataclass_fields__ else {}
     stamp = types["builtin_interfaces/msg/Time"](sec=stamp_ns // 10**9, nanosec=stamp_ns % 10**9)
     return types[POINTCLOUD2](
-        header=header_type(stamp=stamp, frame_id="velodyne", **extra), height=1, width=len(points), fields=fields,
-        is_bigendian=False, point_step=24, row_step=24 * len(points),
-        data=np.frombuffer(table.tobytes(), dtype=np.uint8), is_dense=True,
-    )  # fmt: skip
+        header=header_type(stamp=stamp, frame_id="velodyne", **extra),
+        height=1,
+        width=len(points),
+        fields=fields,
+        is_bigendian=False,
+        point_step=24,
+        row_step=24 * len(points),
+        data=np.frombuffer(table.tobytes(), dtype=np.uint8),
+        is_dense=True,
+    )
 
 
-def write_bag(kind: str, path: Path, clouds, topic: str = "/velodyne_points", names=("x", "y", "z", "intensity"),
-              extra_topic: bool = True) -> Path:  # fmt: skip
+def write_bag(
+    kind: str,
+    path: Path,
+    clouds,
+    topic: str = "/velodyne_points",
+    names=("x", "y", "z", "intensity"),
+    extra_topic: bool = True,
+) -> Path:
     """``clouds`` (an iterable of (N, 4) arrays) at 10 Hz, plus a /chatter string topic; returns the bag path."""
     store = store_for(kind)
     if kind == "ros1":

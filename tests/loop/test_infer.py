@@ -15,7 +15,7 @@ from scripts.settings import REPO_ROOT
 
 pytest.importorskip("rerun", reason="needs the stack environment: run `nox -s test`")
 pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
-from tests.loop.infer_bags import KINDS, store_for, write_bag  # noqa: E402
+from tests.loop.infer_bags import KINDS, store_for, write_bag
 
 pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
@@ -38,8 +38,11 @@ def deployed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("infer")
     generate(tmp / "datasets" / "synthetic", train=1, val=3, seed=4)
     convert(tmp / "datasets" / "synthetic")
-    env = dict(MMLAB_DATASET_PATH=str(tmp / "datasets"), MMLAB_CHECKPOINTS_PATH=str(tmp / "ckpt"),
-               MMLAB_TRACKING_PATH=str(tmp / "mlflow"))  # fmt: skip
+    env = dict(
+        MMLAB_DATASET_PATH=str(tmp / "datasets"),
+        MMLAB_CHECKPOINTS_PATH=str(tmp / "ckpt"),
+        MMLAB_TRACKING_PATH=str(tmp / "mlflow"),
+    )
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -49,7 +52,17 @@ def deployed(tmp_path_factory):
         state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
         state["bbox_head.conv_cls.bias"].zero_()
         save_checkpoint(dict(state_dict=state, meta={}), str(tmp / "model.pth"))
-        args = [DEPLOY, CONFIG, str(tmp / "model.pth"), "--samples", "1", "--repeat", "1", "--work-dir", str(tmp / "deployed")]
+        args = [
+            DEPLOY,
+            CONFIG,
+            str(tmp / "model.pth"),
+            "--samples",
+            "1",
+            "--repeat",
+            "1",
+            "--work-dir",
+            str(tmp / "deployed"),
+        ]
         assert deploy.main(args) == 0
     finally:
         for key, value in saved.items():
@@ -102,7 +115,9 @@ def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, tmp_path, kin
         assert any(written.glob("*.mcap" if kind == "ros2-mcap" else "*.db3"))
     topics = _read(kind, written)
     source = _read(kind, bag)["/velodyne_points"]
-    assert [raw for _, raw, _ in topics["/velodyne_points"]] == [raw for _, raw, _ in source]  # clouds kept as they were
+    assert [raw for _, raw, _ in topics["/velodyne_points"]] == [
+        raw for _, raw, _ in source
+    ]  # clouds kept as they were
     objects = topics["/velodyne_points/detections/objects"]
     markers = topics["/velodyne_points/detections/markers"]
     assert [s for s, _, _ in objects] == [s for s, _, _ in markers] == [s for s, _, _ in source]
@@ -145,7 +160,9 @@ def test_folder_with_pytorch_gives_the_boxes_onnxruntime_gives(deployed, tmp_pat
         array = np.array([[*o["center"], *o["size"], o["yaw"]] for o in objects]).reshape(-1, 7)
         array[:, 2] -= array[:, 5] / 2
         names = sorted({o["label"] for o in objects})
-        return Detections(array, np.array([o["score"] for o in objects]), np.array([names.index(o["label"]) for o in objects]))
+        return Detections(
+            array, np.array([o["score"] for o in objects]), np.array([names.index(o["label"]) for o in objects])
+        )
 
     for ref, other in zip(runs["pytorch"], runs["onnxruntime"], strict=True):
         assert match(boxes(ref), boxes(other))["matched_fraction"] >= 0.95
@@ -166,14 +183,27 @@ def test_bad_input_stops_with_a_paragraph_and_writes_nothing(deployed, tmp_path)
     model, out = tmp / "deployed", tmp_path / "out"
     small = [c[:2000] for c in clouds[:2]]
     chatter = write_bag("ros2-mcap", tmp_path / "chatter", None)
-    _refused(_infer(env, model, chatter, "--out", out), out, "has no sensor_msgs/PointCloud2 topic",
-             "/chatter (std_msgs/msg/String)")  # fmt: skip
+    _refused(
+        _infer(env, model, chatter, "--out", out),
+        out,
+        "has no sensor_msgs/PointCloud2 topic",
+        "/chatter (std_msgs/msg/String)",
+    )
     bag = write_bag("ros2-sqlite3", tmp_path / "drive", small)
-    _refused(_infer(env, model, bag, "--topic", "/points", "--out", out), out, "has no PointCloud2 topic /points",
-             "/velodyne_points (sensor_msgs/msg/PointCloud2)", "--topic")  # fmt: skip
+    _refused(
+        _infer(env, model, bag, "--topic", "/points", "--out", out),
+        out,
+        "has no PointCloud2 topic /points",
+        "/velodyne_points (sensor_msgs/msg/PointCloud2)",
+        "--topic",
+    )
     no_intensity = write_bag("ros1", tmp_path / "xyz.bag", small, names=("x", "y", "z"))
-    _refused(_infer(env, model, no_intensity, "--out", out), out, "the cloud has the fields x, y, z, ring",
-             "intensity (or one of i, reflectance")  # fmt: skip
+    _refused(
+        _infer(env, model, no_intensity, "--out", out),
+        out,
+        "the cloud has the fields x, y, z, ring",
+        "intensity (or one of i, reflectance",
+    )
     truncated = write_bag("ros1", tmp_path / "cut.bag", clouds)
     truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
     _refused(_infer(env, model, truncated, "--out", out), out, "is not a readable ros1 bag", "truncated")
@@ -182,4 +212,6 @@ def test_bad_input_stops_with_a_paragraph_and_writes_nothing(deployed, tmp_path)
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
     _refused(_infer(env, model, mcap, "--out", out), out, "truncated")
     _refused(_infer(env, CONFIG, bag, "--out", out), out, "is a config: pass its weights with --checkpoint")
-    _refused(_infer(env, model, bag, "--runtime", "openvino", "--out", out), out, "OpenVINO runtime is not available yet")
+    _refused(
+        _infer(env, model, bag, "--runtime", "openvino", "--out", out), out, "OpenVINO runtime is not available yet"
+    )

@@ -30,8 +30,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="default: <checkpoints>/infer/<input name>")
     parser.add_argument("--topic", help="the PointCloud2 topic (default: every cloud topic)")
     parser.add_argument("--score-thr", type=float, default=0.3)
-    parser.add_argument("--runtime", choices=("onnxruntime", "openvino", "pytorch"),
-                        help="default: onnxruntime for a deployed folder, pytorch for a config")  # fmt: skip
+    parser.add_argument(
+        "--runtime",
+        choices=("onnxruntime", "openvino", "pytorch"),
+        help="default: onnxruntime for a deployed folder, pytorch for a config",
+    )
     return parser
 
 
@@ -50,14 +53,30 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or current().checkpoints / "infer" / args.input.name.removesuffix(".bag")
     stats = infer(detector, args.input, out, args.topic, args.score_thr)
     stages = ", ".join(f"{k} {v['median_ms']:.1f} ms" for k, v in stats["latency"].items())
-    print(f"{stats['frames']} frames in {stats['wall_s']:.1f} s: {stats['frames_per_s']:.2f} frames/s "
-          f"({spec.runtime}); median per frame: {stages}; peak memory {stats['peak_rss_mb']:.0f} MB")  # fmt: skip
-    print(f"wrote {out}: {Path(stats['output_bag']).name} (bag), detections.jsonl, recording.rrd "
-          f"(`rerun {out / 'recording.rrd'}`), stats.json")  # fmt: skip
-    metrics = dict(frames=stats["frames"], frames_per_s=stats["frames_per_s"], peak_rss_mb=stats["peak_rss_mb"],
-                   **{f"{k}_median_ms": v["median_ms"] for k, v in stats["latency"].items()})  # fmt: skip
-    run_id = tracking.log_run(cfg, spec.config, "infer", metrics, [out / "stats.json"], input=str(args.input),
-                              checkpoint=spec.checkpoint, runtime=spec.runtime)  # fmt: skip
+    print(
+        f"{stats['frames']} frames in {stats['wall_s']:.1f} s: {stats['frames_per_s']:.2f} frames/s "
+        f"({spec.runtime}); median per frame: {stages}; peak memory {stats['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"wrote {out}: {Path(stats['output_bag']).name} (bag), detections.jsonl, recording.rrd "
+        f"(`rerun {out / 'recording.rrd'}`), stats.json"
+    )
+    metrics = dict(
+        frames=stats["frames"],
+        frames_per_s=stats["frames_per_s"],
+        peak_rss_mb=stats["peak_rss_mb"],
+        **{f"{k}_median_ms": v["median_ms"] for k, v in stats["latency"].items()},
+    )
+    run_id = tracking.log_run(
+        cfg,
+        spec.config,
+        "infer",
+        metrics,
+        [out / "stats.json"],
+        input=str(args.input),
+        checkpoint=spec.checkpoint,
+        runtime=spec.runtime,
+    )
     print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
     return 0
 

@@ -46,15 +46,20 @@ class BagOut:
         self.writer.close()
 
     def _serialize(self, msg, msgtype: str) -> bytes:
-        return self.store.serialize_ros1(msg, msgtype) if self.kind == "ros1" else self.store.serialize_cdr(msg, msgtype)
+        return (
+            self.store.serialize_ros1(msg, msgtype) if self.kind == "ros1" else self.store.serialize_cdr(msg, msgtype)
+        )
 
     def _topic(self, topic: str) -> tuple:
         if topic not in self.connections:
             add = self.writer.add_connection
             self.connections[topic] = tuple(
                 add(name, msgtype, typestore=self.store)
-                for name, msgtype in ((topic, POINTCLOUD2), (f"{topic}/detections/markers", MARKERS),
-                                      (f"{topic}/detections/objects", OBJECTS))  # fmt: skip
+                for name, msgtype in (
+                    (topic, POINTCLOUD2),
+                    (f"{topic}/detections/markers", MARKERS),
+                    (f"{topic}/detections/objects", OBJECTS),
+                )
             )
         return self.connections[topic]
 
@@ -64,9 +69,17 @@ class BagOut:
         cloud, markers, objects = self._topic(topic)
         header, raw = frame.header, frame.raw
         if raw is None:
-            header = build(self.store, "std_msgs/msg/Header", frame_id="lidar",
-                           stamp=build(self.store, "builtin_interfaces/msg/Time", sec=frame.stamp_ns // 10**9,
-                                       nanosec=frame.stamp_ns % 10**9))  # fmt: skip
+            header = build(
+                self.store,
+                "std_msgs/msg/Header",
+                frame_id="lidar",
+                stamp=build(
+                    self.store,
+                    "builtin_interfaces/msg/Time",
+                    sec=frame.stamp_ns // 10**9,
+                    nanosec=frame.stamp_ns % 10**9,
+                ),
+            )
             raw = self._serialize(cloud_message(self.store, header, frame.points), POINTCLOUD2)
         self.writer.write(cloud, frame.stamp_ns, raw)
         marker_msg, object_msg = detection_messages(self.store, header, detections, self.classes)
@@ -77,10 +90,22 @@ class BagOut:
 def cloud_message(typestore, header, points: np.ndarray):
     """A PointCloud2 of float32 x, y, z, intensity (and further columns as ``c4``, ``c5`` ...)."""
     names = ["x", "y", "z", "intensity", *(f"c{i}" for i in range(4, points.shape[1]))][: points.shape[1]]
-    fields = [build(typestore, "sensor_msgs/msg/PointField", name=n, offset=4 * i, datatype=7, count=1)
-              for i, n in enumerate(names)]  # fmt: skip
+    fields = [
+        build(typestore, "sensor_msgs/msg/PointField", name=n, offset=4 * i, datatype=7, count=1)
+        for i, n in enumerate(names)
+    ]
     data = np.ascontiguousarray(points, dtype="<f4")
     step = 4 * points.shape[1]
-    return build(typestore, POINTCLOUD2, header=header, height=1, width=len(points), fields=fields,
-                 is_bigendian=False, point_step=step, row_step=step * len(points),
-                 data=np.frombuffer(data.tobytes(), dtype=np.uint8), is_dense=True)  # fmt: skip
+    return build(
+        typestore,
+        POINTCLOUD2,
+        header=header,
+        height=1,
+        width=len(points),
+        fields=fields,
+        is_bigendian=False,
+        point_step=step,
+        row_step=step * len(points),
+        data=np.frombuffer(data.tobytes(), dtype=np.uint8),
+        is_dense=True,
+    )

@@ -109,8 +109,9 @@ class FrameDetector:
                 cls_scores, bbox_preds, dir_preds = [out["cls_score0"]], [out["bbox_pred0"]], [out["dir_cls_pred0"]]
         with timer.stage("post-process"):
             metas = [sample.metainfo for sample in samples]
-            result = self.model.bbox_head.predict_by_feat(cls_scores, bbox_preds, dir_preds, metas,
-                                                          cfg=self.model.test_cfg)[0]  # fmt: skip
+            result = self.model.bbox_head.predict_by_feat(
+                cls_scores, bbox_preds, dir_preds, metas, cfg=self.model.test_cfg
+            )[0]
             found = Detections(
                 result.bboxes_3d.tensor[:, :7].numpy().astype(np.float64),
                 result.scores_3d.numpy().astype(np.float64),

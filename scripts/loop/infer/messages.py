@@ -58,8 +58,16 @@ autoware_perception_msgs/DetectedObject[] objects
 """,
 }
 # our class names -> ObjectClassification labels (anything else is UNKNOWN)
-AUTOWARE_LABELS = {"car": 1, "truck": 2, "bus": 3, "trailer": 4, "motorcycle": 5, "cyclist": 6, "bicycle": 6,
-                   "pedestrian": 7}  # fmt: skip
+AUTOWARE_LABELS = {
+    "car": 1,
+    "truck": 2,
+    "bus": 3,
+    "trailer": 4,
+    "motorcycle": 5,
+    "cyclist": 6,
+    "bicycle": 6,
+    "pedestrian": 7,
+}
 _COLORS = {1: (0.1, 0.6, 1.0), 6: (1.0, 0.8, 0.1), 7: (1.0, 0.2, 0.2)}
 
 
@@ -111,15 +119,28 @@ def detection_messages(typestore, header, detections, classes: list[str]) -> tup
     """The MarkerArray and DetectedObjects of one frame's ``detections`` (boxes (N, 7), scores, labels),
     stamped with the cloud's ``header``."""
     markers, objects = [], []
-    for index, (box, score, label) in enumerate(zip(detections.boxes, detections.scores, detections.labels)):
+    for index, (box, score, label) in enumerate(
+        zip(detections.boxes, detections.scores, detections.labels, strict=True)
+    ):
         name = classes[int(label)]
         code = AUTOWARE_LABELS.get(name.lower(), 0)
         size = build(typestore, "geometry_msgs/msg/Vector3", x=float(box[3]), y=float(box[4]), z=float(box[5]))
         red, green, blue = _COLORS.get(code, (0.7, 0.7, 0.7))
         color = build(typestore, "std_msgs/msg/ColorRGBA", r=red, g=green, b=blue, a=0.5)
         markers.append(
-            build(typestore, "visualization_msgs/msg/Marker", header=header, ns=name, id=index, type=1, action=0,
-                  pose=_pose(typestore, box), scale=size, color=color, text=f"{name} {score:.2f}")  # fmt: skip
+            build(
+                typestore,
+                "visualization_msgs/msg/Marker",
+                header=header,
+                ns=name,
+                id=index,
+                type=1,
+                action=0,
+                pose=_pose(typestore, box),
+                scale=size,
+                color=color,
+                text=f"{name} {score:.2f}",
+            )
         )
         kinematics = build(
             typestore,
@@ -127,12 +148,19 @@ def detection_messages(typestore, header, detections, classes: list[str]) -> tup
             pose_with_covariance=build(typestore, "geometry_msgs/msg/PoseWithCovariance", pose=_pose(typestore, box)),
             orientation_availability=2,
         )
-        classification = build(typestore, "autoware_perception_msgs/msg/ObjectClassification", label=code,
-                                probability=float(score))  # fmt: skip
+        classification = build(
+            typestore, "autoware_perception_msgs/msg/ObjectClassification", label=code, probability=float(score)
+        )
         shape = build(typestore, "autoware_perception_msgs/msg/Shape", type=0, dimensions=size)
         objects.append(
-            build(typestore, "autoware_perception_msgs/msg/DetectedObject", existence_probability=float(score),
-                  classification=[classification], kinematics=kinematics, shape=shape)  # fmt: skip
+            build(
+                typestore,
+                "autoware_perception_msgs/msg/DetectedObject",
+                existence_probability=float(score),
+                classification=[classification],
+                kinematics=kinematics,
+                shape=shape,
+            )
         )
     if not markers:  # an empty frame clears what the viewer showed for the previous one
         markers.append(build(typestore, "visualization_msgs/msg/Marker", header=header, action=3))

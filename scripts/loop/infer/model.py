@@ -40,8 +40,12 @@ def resolve(model: str, checkpoint: str | None, runtime: str | None) -> ModelSpe
                 "`nox -s deploy -- configs/deploy/D.py configs/X.py CKPT` writes. Or pass a config with --checkpoint."
             )
         written = json.loads(report.read_text())
-        spec = ModelSpec(_existing(written["model_config"], Path.cwd()), _existing(written["checkpoint"], Path.cwd()),
-                         str(path / "end2end.onnx"), runtime or "onnxruntime")  # fmt: skip
+        spec = ModelSpec(
+            _existing(written["model_config"], Path.cwd()),
+            _existing(written["checkpoint"], Path.cwd()),
+            str(path / "end2end.onnx"),
+            runtime or "onnxruntime",
+        )
         if checkpoint:
             spec.checkpoint = checkpoint
         return spec

@@ -14,9 +14,13 @@ import numpy as np
 def objects(detections, classes: list[str]) -> list[dict]:
     """JSON-ready boxes: centre (the box's middle, not mmdet3d's bottom), size and yaw, LiDAR frame."""
     return [
-        dict(label=classes[int(label)], score=round(float(score), 5),
-             center=[float(box[0]), float(box[1]), float(box[2] + box[5] / 2)],
-             size=[float(v) for v in box[3:6]], yaw=float(box[6]))  # fmt: skip
+        dict(
+            label=classes[int(label)],
+            score=round(float(score), 5),
+            center=[float(box[0]), float(box[1]), float(box[2] + box[5] / 2)],
+            size=[float(v) for v in box[3:6]],
+            yaw=float(box[6]),
+        )
         for box, score, label in zip(detections.boxes, detections.scores, detections.labels, strict=True)
     ]
 
@@ -36,8 +40,13 @@ class Records:
 
     def write(self, index: int, frame, detections, seconds: dict) -> None:
         found = objects(detections, self.classes)
-        line = dict(frame=index, stamp_ns=int(frame.stamp_ns), name=frame.name, objects=found,
-                    latency_ms={k: round(v * 1000, 3) for k, v in seconds.items()})  # fmt: skip
+        line = dict(
+            frame=index,
+            stamp_ns=int(frame.stamp_ns),
+            name=frame.name,
+            objects=found,
+            latency_ms={k: round(v * 1000, 3) for k, v in seconds.items()},
+        )
         self.lines.write(json.dumps(line) + "\n")
         rr, rec = self.rr, self.recording
         rec.set_time("frame", sequence=index)

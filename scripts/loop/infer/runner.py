@@ -55,18 +55,32 @@ def frames_of(path: Path, kind: str, topic: str | None, dims: int, typestore) ->
 def summary(latencies: dict[str, list[float]], frames: int, wall_s: float) -> dict:
     """Throughput and per-stage latency (ms: mean, median, p90), and the process's peak memory."""
     stages = {
-        stage: dict(mean_ms=float(np.mean(v) * 1e3), median_ms=float(np.median(v) * 1e3),
-                    p90_ms=float(np.percentile(v, 90) * 1e3))  # fmt: skip
+        stage: dict(
+            mean_ms=float(np.mean(v) * 1e3),
+            median_ms=float(np.median(v) * 1e3),
+            p90_ms=float(np.percentile(v, 90) * 1e3),
+        )
         for stage, v in latencies.items()
         if v
     }
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return dict(frames=frames, wall_s=wall_s, frames_per_s=frames / wall_s if wall_s else 0.0,
-                latency=stages, peak_rss_mb=peak_mb)  # fmt: skip
+    return dict(
+        frames=frames,
+        wall_s=wall_s,
+        frames_per_s=frames / wall_s if wall_s else 0.0,
+        latency=stages,
+        peak_rss_mb=peak_mb,
+    )
 
 
-def infer(detector: FrameDetector, path: Path, out: Path, topic: str | None = None, score_thr: float = 0.3,
-          progress: bool = True) -> dict:  # fmt: skip
+def infer(
+    detector: FrameDetector,
+    path: Path,
+    out: Path,
+    topic: str | None = None,
+    score_thr: float = 0.3,
+    progress: bool = True,
+) -> dict:
     """Detections for every cloud of ``path`` into ``out``: the detections bag, ``detections.jsonl``,
     ``recording.rrd`` and ``stats.json``; returns the figures written to ``stats.json``."""
     from tqdm import tqdm
@@ -82,8 +96,15 @@ def infer(detector: FrameDetector, path: Path, out: Path, topic: str | None = No
             start, count = time.perf_counter(), 0
             try:
                 with BagOut(stage_dir / bag_name(out_kind), out_kind, store, detector.classes) as bag:
-                    bar = tqdm(frames, total=total, unit="frame", desc=f"infer {path.name}", disable=not progress,
-                               file=sys.stderr, mininterval=1.0)  # fmt: skip
+                    bar = tqdm(
+                        frames,
+                        total=total,
+                        unit="frame",
+                        desc=f"infer {path.name}",
+                        disable=not progress,
+                        file=sys.stderr,
+                        mininterval=1.0,
+                    )
                     for frame in bar:
                         timer = Timer()
                         timer.seconds["decode"] = frame.decode_s
@@ -96,8 +117,13 @@ def infer(detector: FrameDetector, path: Path, out: Path, topic: str | None = No
             finally:
                 records.close()
             stats = summary(latencies, count, time.perf_counter() - start)
-            stats.update(input=str(path), input_kind=kind, output_bag=str(out / bag_name(out_kind)),
-                         runtime=detector.runtime, score_thr=score_thr)  # fmt: skip
+            stats.update(
+                input=str(path),
+                input_kind=kind,
+                output_bag=str(out / bag_name(out_kind)),
+                runtime=detector.runtime,
+                score_thr=score_thr,
+            )
             (stage_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     finally:
         if reader is not None:

@@ -36,9 +36,11 @@ class Frame:
 
 
 def kind_of(path: Path) -> str:
-    """``ros1``, ``ros2-sqlite3``, ``ros2-mcap`` or ``frames``: what the input is, or a paragraph saying why it is none."""
+    """``ros1``, ``ros2-sqlite3``, ``ros2-mcap`` or ``frames``, or a paragraph saying why the input is none."""
     if not path.exists():
-        raise DataFormatError(path, "the input does not exist; give a ROS 1 .bag, a ROS 2 bag folder or a folder of frames")
+        raise DataFormatError(
+            path, "the input does not exist; give a ROS 1 .bag, a ROS 2 bag folder or a folder of frames"
+        )
     if path.is_file():
         return "ros1"
     if (path / "metadata.yaml").exists():
@@ -79,7 +81,9 @@ def open_bag(path: Path, kind: str):
     try:
         reader.open()
     except Exception as exc:  # rosbags raises its own error type per format, and sqlite/mcap errors beneath
-        raise DataFormatError(path, f"is not a readable {kind} bag ({exc}); is it truncated, or still being recorded?") from None
+        raise DataFormatError(
+            path, f"is not a readable {kind} bag ({exc}); is it truncated, or still being recorded?"
+        ) from None
     return reader
 
 
@@ -110,7 +114,9 @@ def read_bag(reader, path: Path, kind: str, clouds: list, dims: int, typestore) 
         except StopIteration:
             return
         except Exception as exc:  # a truncated chunk, a damaged database page or message
-            raise DataFormatError(path, f"cannot be read past message {index} ({exc}); the bag is truncated or damaged") from None
+            raise DataFormatError(
+                path, f"cannot be read past message {index} ({exc}); the bag is truncated or damaged"
+            ) from None
         where = f"{path}:{connection.topic}@{stamp}"
         if connection.topic not in checked:
             check_fields([f.name for f in msg.fields], dims, where)
