@@ -63,7 +63,7 @@ def build_config(family: Family):
     return cfg
 
 
-def train_inputs(family: Family) -> dict:
+def train_inputs(family: Family, cfg) -> dict:
     """A batch from upstream's own test helper (plus the camera geometry a mono-3D head reads)."""
     if family.scope == "mmdet":
         from mmdet.testing import demo_mm_inputs
@@ -73,7 +73,11 @@ def train_inputs(family: Family) -> dict:
 
     from scripts.loop.zoo.frames import kitti_calibration
 
-    data = create_detector_inputs(**family.inputs)
+    encoder = cfg.model.get("pts_voxel_encoder") or cfg.model.get("voxel_encoder") or {}
+    inputs = dict(family.inputs)
+    if family.kind == "lidar" and "in_channels" in encoder:  # the point features the model was built for
+        inputs["points_feat_dim"] = encoder["in_channels"]
+    data = create_detector_inputs(**inputs)
     if family.kind in ("mono3d", "multiview", "multimodal"):
         import torch
 
@@ -99,7 +103,7 @@ def train_step(model, family: Family, cfg) -> dict:
     optim = build_optim_wrapper(model, optim_cfg)
     before = {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
     MessageHub.get_current_instance().update_info("iter", 0)
-    log_vars = model.train_step(train_inputs(family), optim)
+    log_vars = model.train_step(train_inputs(family, cfg), optim)
     loss = float(torch.as_tensor(log_vars["loss"]).detach())
     if not math.isfinite(loss):
         raise FloatingPointError(f"the training loss is {loss}")
