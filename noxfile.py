@@ -138,6 +138,18 @@ def data(session: nox.Session) -> None:
 
 
 @nox.session
+def infer(session: nox.Session) -> None:
+    """Detections over a bag or frames: -- MODEL INPUT [--out DIR] [--topic T] [--score-thr S] [--runtime R]."""
+    _run_in_stack(session, "scripts.loop.infer")
+
+
+@nox.session
+def autolabel(session: nox.Session) -> None:
+    """Pre-labels for annotators: -- MODEL FRAMES OUT [--score-thr S] [--format custom|scalabel|cvat]."""
+    _run_in_stack(session, "scripts.loop.autolabel")
+
+
+@nox.session
 def demo(session: nox.Session) -> None:
     """The closed loop on generated data: generate, train, eval, deploy, verify (-- --epochs N ...)."""
     _run_in_stack(session, "scripts.loop.demo")

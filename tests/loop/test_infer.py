@@ -24,7 +24,7 @@ DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    """Three generated frames, an untrained checkpoint (classifier bias zeroed: every box scores 0.5) and
+    """Four generated frames (1 train, 3 val), an untrained checkpoint (classifier bias zeroed: every box scores 0.5) and
     its deployed folder, written by scripts.loop.deploy itself."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
@@ -109,7 +109,7 @@ def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, tmp_path, kin
     out = tmp_path / "out"
     result = _infer(env, tmp / "deployed", bag, "--out", out, "--score-thr", "0.4")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "3 frames in" in result.stdout and "frames/s (onnxruntime)" in result.stdout
+    assert f"{len(clouds)} frames in" in result.stdout and "frames/s (onnxruntime)" in result.stdout
     written = out / ("detections.bag" if kind == "ros1" else "detections")
     if kind != "ros1":  # same storage as the input
         assert any(written.glob("*.mcap" if kind == "ros2-mcap" else "*.db3"))
@@ -122,7 +122,7 @@ def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, tmp_path, kin
     markers = topics["/velodyne_points/detections/markers"]
     assert [s for s, _, _ in objects] == [s for s, _, _ in markers] == [s for s, _, _ in source]
     lines = [json.loads(line) for line in (out / "detections.jsonl").read_text().splitlines()]
-    assert len(lines) == 3 and all(line["objects"] for line in lines)  # untrained: every box scores 0.5
+    assert len(lines) == len(clouds) and all(line["objects"] for line in lines)  # untrained: every box scores 0.5
     for line, (_, _, msg), (_, _, marker) in zip(lines, objects, markers, strict=True):
         assert len(msg.objects) == len(line["objects"]) == len(marker.markers)
         first, box = msg.objects[0], line["objects"][0]
@@ -133,9 +133,9 @@ def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, tmp_path, kin
         assert first.shape.dimensions.x == pytest.approx(box["size"][0], abs=1e-4)
         assert first.classification[0].label in (1, 6, 7) and marker.markers[0].type == 1  # CUBE
     rows = _rrd_rows(out / "recording.rrd")
-    assert rows["/lidar/points"] == 3 and rows["/lidar/boxes"] == 3  # every frame's points and boxes
+    assert rows["/lidar/points"] == rows["/lidar/boxes"] == len(clouds)  # every frame's points and boxes
     stats = json.loads((out / "stats.json").read_text())
-    assert stats["frames"] == 3 and stats["frames_per_s"] > 0
+    assert stats["frames"] == len(clouds) and stats["frames_per_s"] > 0
     assert set(stats["latency"]) == {"decode", "voxelize", "network", "post-process"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
 
@@ -154,7 +154,7 @@ def test_folder_with_pytorch_gives_the_boxes_onnxruntime_gives(deployed, tmp_pat
         assert result.returncode == 0, result.stderr[-3000:]
         runs[runtime] = [json.loads(line)["objects"] for line in (out / "detections.jsonl").read_text().splitlines()]
     assert any((tmp_path / "pytorch" / "detections").glob("*.mcap"))
-    assert len(_read("ros2-mcap", tmp_path / "pytorch" / "detections")["/points"]) == len(clouds) == 3
+    assert len(_read("ros2-mcap", tmp_path / "pytorch" / "detections")["/points"]) == len(clouds) == 4
 
     def boxes(objects):
         array = np.array([[*o["center"], *o["size"], o["yaw"]] for o in objects]).reshape(-1, 7)

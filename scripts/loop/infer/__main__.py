@@ -15,9 +15,7 @@ from pathlib import Path
 
 from scripts.cli import run
 from scripts.loop import quiet, tracking
-from scripts.loop.checks import check_checkpoint, load_config
-from scripts.loop.infer.frame import FrameDetector
-from scripts.loop.infer.model import resolve
+from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.runner import infer
 from scripts.settings import current
 
@@ -36,14 +34,6 @@ def parser() -> argparse.ArgumentParser:
         help="default: onnxruntime for a deployed folder, pytorch for a config",
     )
     return parser
-
-
-def load_detector(model: str, checkpoint: str | None, runtime: str | None):
-    """The checked model spec and its FrameDetector."""
-    spec = resolve(model, checkpoint, runtime)
-    cfg = load_config(spec.config)
-    check_checkpoint(cfg, spec.checkpoint, spec.config)
-    return spec, cfg, FrameDetector(cfg, spec.checkpoint, spec.runtime, spec.onnx)
 
 
 def main(argv: list[str] | None = None) -> int:

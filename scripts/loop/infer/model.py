@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.loop.checks import UsageError
+from scripts.loop.checks import UsageError, check_checkpoint, load_config
 from scripts.settings import REPO_ROOT
 
 
@@ -62,3 +62,13 @@ def resolve(model: str, checkpoint: str | None, runtime: str | None) -> ModelSpe
             "instead of the config, or use --runtime pytorch"
         )
     return ModelSpec(model, checkpoint, None, "pytorch")
+
+
+def load_detector(model: str, checkpoint: str | None, runtime: str | None):
+    """The checked model spec and its FrameDetector."""
+    from scripts.loop.infer.frame import FrameDetector
+
+    spec = resolve(model, checkpoint, runtime)
+    cfg = load_config(spec.config)
+    check_checkpoint(cfg, spec.checkpoint, spec.config)
+    return spec, cfg, FrameDetector(cfg, spec.checkpoint, spec.runtime, spec.onnx)
