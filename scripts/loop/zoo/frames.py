@@ -62,7 +62,8 @@ def predict(model, kind: str, frame: str, work_dir: Path):
     if kind == "multimodal":
         result, _ = inference_multi_modality_detector(model, scan, image, ann, cam_type="CAM2")
         return result
-    return inference_mono_3d_detector(model, image, ann, cam_type="CAM2")[0]
+    result = inference_mono_3d_detector(model, image, ann, cam_type="CAM2")
+    return result[0] if isinstance(result, list | tuple) else result
 
 
 def boxes_of(result, kind: str) -> dict:

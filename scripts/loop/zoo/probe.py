@@ -79,6 +79,7 @@ def train_inputs(family: Family, cfg) -> dict:
         inputs["points_feat_dim"] = encoder["in_channels"]
     data = create_detector_inputs(**inputs)
     if family.kind in ("mono3d", "multiview", "multimodal"):
+        import numpy as np
         import torch
 
         calib = kitti_calibration()
@@ -87,7 +88,8 @@ def train_inputs(family: Family, cfg) -> dict:
             gt.centers_2d = torch.rand(len(gt), 2) * 100
             gt.depths = torch.rand(len(gt)) * 40 + 5
             sample.gt_instances.centers_2d, sample.gt_instances.depths = gt.centers_2d, gt.depths
-            sample.set_metainfo(dict(cam2img=calib["cam2img"], lidar2img=calib["lidar2img"], pad_shape=(128, 256)))
+            meta = dict(cam2img=calib["cam2img"], lidar2img=calib["lidar2img"], pad_shape=(128, 256))
+            sample.set_metainfo(dict(meta, affine_aug=False, trans_mat=np.eye(3, dtype=np.float32)))
     return data
 
 
