@@ -77,6 +77,15 @@ def markdown(results: list[dict], env: dict, timeout: float) -> str:
         f"{c['export']['green']}/{c['export']['total']}. — = not run (no deploy config here, or an earlier "
         "stage failed).",
         "",
+        *(
+            [
+                f"**Partial run: {len(results)} of {len(FAMILIES)} families.** The others have not been run yet "
+                "(`nox -s zoo`).",
+                "",
+            ]
+            if len(results) < len(FAMILIES)
+            else []
+        ),
         "| family | config | train | predict | export | wall s | peak MB | why ❌ |",
         "| --- | --- | --- | --- | --- | ---: | ---: | --- |",
     ]
