@@ -89,21 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoint")
     parser.add_argument("--frames", type=int, default=3, help="frames to draw")
     parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/eval")
+    parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="e.g. test_dataloader.dataset.ann_file=lidar_infos_train.pkl")  # fmt: skip
     args = parser.parse_args(argv)
     quiet.install()
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     check_dataset(cfg, "test_dataloader")
     check_checkpoint(cfg, args.checkpoint, args.config)
     out = Path(args.work_dir or current().checkpoints / Path(args.config).stem / "eval")
     out.mkdir(parents=True, exist_ok=True)
     metrics = run_test(cfg, args.checkpoint, out)
     atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
-    pictures = render_frames(load_config(args.config), args.checkpoint, out, args.frames)
+    pictures = render_frames(load_config(args.config, args.cfg_options), args.checkpoint, out, args.frames)
     headline = {k: v for k, v in metrics.items() if "mAP" in k} or metrics  # the metric logged the full table
     print(f"metrics: {out / 'metrics.json'} (" + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()) + ")")
     print("pictures: " + ", ".join(str(p) for p in pictures))
     run_id = tracking.log_run(
-        load_config(args.config), args.config, "eval", metrics, [out / "metrics.json", *pictures],
+        load_config(args.config, args.cfg_options), args.config, "eval", metrics, [out / "metrics.json", *pictures],
         checkpoint=args.checkpoint,
     )  # fmt: skip
     print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")

@@ -28,4 +28,7 @@ def test_retinanet_trains_and_evaluates_on_generated_images(tmp_path, monkeypatc
     runner.train()
     assert math.isfinite(runner.message_hub.get_scalar("train/loss").current())
     scalars = runner.message_hub.log_scalars
-    assert "val/coco/bbox_mAP" in scalars and 0.0 <= scalars["val/coco/bbox_mAP"].current() <= 1.0
+    # two iterations detect little; COCO evaluation found the ground truth (-1 means it found none) and its
+    # AP at IoU 0.5 bounds the AP averaged over 0.5:0.95
+    ap, ap50 = scalars["val/coco/bbox_mAP"].current(), scalars["val/coco/bbox_mAP_50"].current()
+    assert 0.0 <= ap <= ap50
