@@ -1,3 +1,4 @@
 from extensions.transforms.loading import LoadLidarPoints
+from extensions.transforms.velocity import ZeroVelocity
 
-__all__ = ["LoadLidarPoints"]
+__all__ = ["LoadLidarPoints", "ZeroVelocity"]

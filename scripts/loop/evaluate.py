@@ -76,9 +76,8 @@ def render_frames(cfg, checkpoint: str, out: Path, frames: int) -> list[Path]:
         gt = info["eval_ann_info"]["gt_bboxes_3d"].tensor.numpy() if info.get("eval_ann_info") else np.zeros((0, 7))
         path = out / f"bev_{info.get('frame_id', index)}.png"
         points = data["inputs"]["points"].numpy()
-        render_bev(
-            points, gt, pred.bboxes_3d.tensor.numpy()[keep], pred.scores_3d.numpy()[keep], Path(lidar_path).stem, path
-        )
+        boxes = pred.bboxes_3d.tensor.numpy()[keep, :7]  # CenterPoint's boxes carry velocity after the yaw
+        render_bev(points, gt, boxes, pred.scores_3d.numpy()[keep], Path(lidar_path).stem, path)
         written.append(path)
     return written
 

@@ -1,0 +1,62 @@
+# CenterPoint-pillar (upstream's nuScenes model) on the custom LiDAR format: one centre-heatmap task for
+# the three classes, 0.16 m pillars over the KITTI-like range of configs/pointpillars_lidar-custom-3class.py.
+# Data: `python -m scripts.data.synth_scenes data/synthetic && python -m scripts.data.convert_lidar data/synthetic`.
+_base_ = [
+    "mmdet3d::_base_/models/centerpoint_pillar02_second_secfpn_nus.py",
+    "mmdet3d::_base_/schedules/cyclic-20e.py",
+    "mmdet3d::_base_/default_runtime.py",
+    "./_base_/centerpoint_lidar-custom-data.py",
+]
+class_names = ["Pedestrian", "Cyclist", "Car"]  # as in the data base
+point_cloud_range = [0, -39.68, -3, 69.12, 39.68, 1]
+
+voxel_size = [0.16, 0.16, 4]
+grid = [432, 496]  # (x, y) cells: 69.12 / 0.16, 79.36 / 0.16
+out_size_factor = 4  # SECOND strides 2, 4, 8, upsampled to 4 by SECONDFPN
+bn_momentum = 0.1  # as in the PointPillars config: statistics that settle in a short run
+
+model = dict(
+    data_preprocessor=dict(
+        voxel_layer=dict(point_cloud_range=point_cloud_range, voxel_size=voxel_size, max_voxels=(16000, 40000))
+    ),
+    pts_voxel_encoder=dict(
+        in_channels=4,
+        voxel_size=voxel_size,
+        point_cloud_range=point_cloud_range,
+        norm_cfg=dict(type="BN1d", eps=1e-3, momentum=bn_momentum),
+    ),
+    pts_middle_encoder=dict(output_shape=grid[::-1]),
+    pts_backbone=dict(norm_cfg=dict(type="BN", eps=1e-3, momentum=bn_momentum)),
+    pts_neck=dict(norm_cfg=dict(type="BN", eps=1e-3, momentum=bn_momentum)),
+    pts_bbox_head=dict(
+        tasks=[dict(num_class=len(class_names), class_names=class_names)],
+        bbox_coder=dict(
+            pc_range=point_cloud_range[:2],
+            post_center_range=[-10, -50, -10, 80, 50, 10],
+            voxel_size=voxel_size[:2],
+            out_size_factor=out_size_factor,
+        ),
+    ),
+    train_cfg=dict(
+        pts=dict(
+            grid_size=[*grid, 1],
+            voxel_size=voxel_size,
+            point_cloud_range=point_cloud_range,
+            out_size_factor=out_size_factor,
+            # the last two weigh the (zero) velocity: nothing to learn there
+            code_weights=[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+        )
+    ),
+    test_cfg=dict(
+        pts=dict(
+            pc_range=point_cloud_range[:2],
+            post_center_limit_range=[-10, -50, -10, 80, 50, 10],
+            voxel_size=voxel_size[:2],
+            out_size_factor=out_size_factor,
+            min_radius=[4],
+        )
+    ),
+)
+
+# a checkpoint every epoch, so that a killed run resumes; evaluation at the end of the schedule
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3))
