@@ -1,4 +1,4 @@
-"""Deploy a trained model: mmdeploy -> ONNX -> ONNX Runtime (or TensorRT), then prove it.
+"""Deploy a trained model: mmdeploy -> ONNX -> ONNX Runtime, OpenVINO (or TensorRT), then prove it.
 
 ``python -m scripts.loop.deploy DEPLOY_CFG MODEL_CFG CHECKPOINT [--samples N]``
 
@@ -20,7 +20,7 @@ from pathlib import Path
 from scripts.cli import run
 from scripts.loop import quiet, tracking
 from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
-from scripts.loop.export import BACKENDS, backend_of, export, unavailable
+from scripts.loop.export import BACKENDS, backend_of, check_backend_package, check_exportable, export, unavailable
 from scripts.loop.latency import measure
 from scripts.loop.parity import Pair, compare, summarise
 from scripts.loop.report import metrics, write_report
@@ -49,8 +49,10 @@ def checked_inputs(deploy_path: str, model_path: str, checkpoint: str):
     if backend_of(deploy_cfg) not in BACKENDS:
         raise UsageError(
             f"{deploy_path} deploys to {backend_of(deploy_cfg)}; this tool deploys to "
-            f"{' and '.join(BACKENDS)}. Pick a deploy config from configs/deploy/."
+            f"{', '.join(BACKENDS)}. Pick a deploy config from configs/deploy/."
         )
+    check_backend_package(backend_of(deploy_cfg), deploy_path)
+    check_exportable(model_cfg, model_path)
     check_dataset(model_cfg, "test_dataloader")
     check_checkpoint(model_cfg, checkpoint, model_path)
     return deploy_cfg, model_cfg
@@ -64,6 +66,12 @@ def validation_samples(model_cfg, count: int) -> list[str]:
     dataset = DATASETS.build(model_cfg.test_dataloader.dataset)
     infos = [dataset.get_data_info(i) for i in range(min(count, len(dataset)))]
     return [info["img_path"] if "img_path" in info else info["lidar_points"]["lidar_path"] for info in infos]
+
+
+def model_files(model_path: Path) -> list[Path]:
+    """The deployed model's files: OpenVINO's .xml has its weights in a .bin next to it."""
+    weights = model_path.with_suffix(".bin")
+    return [model_path, weights] if model_path.suffix == ".xml" and weights.exists() else [model_path]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         args.model_config,
         "deploy",
         metrics(report),
-        list(dict.fromkeys([Path(report["onnx"]), model_path, out / "report.json", out / "report.md"])),
+        list(dict.fromkeys([Path(report["onnx"]), *model_files(model_path), out / "report.json", out / "report.md"])),
         deploy_config=args.deploy_config,
         checkpoint=args.checkpoint,
     )

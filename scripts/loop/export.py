@@ -1,4 +1,4 @@
-"""Export a trained model with mmdeploy: to ONNX, and on to a TensorRT engine.
+"""Export a trained model with mmdeploy: to ONNX, and on to OpenVINO IR or a TensorRT engine.
 
 Which backends the deploy tool runs, whether this machine can run one, and the
 export itself, each file written whole or not at all.
@@ -11,12 +11,54 @@ import shutil
 import tempfile
 from pathlib import Path
 
-BACKENDS = ("onnxruntime", "tensorrt")
+from scripts.loop.checks import UsageError
+
+BACKENDS = ("onnxruntime", "openvino", "tensorrt")
+OPENVINO_OLDEST = (2023, 1)  # openvino.convert_model and openvino.Core, which our mmdeploy patches use
+# middle encoders built on sparse 3D convolution (spconv), which the ONNX exporter cannot trace
+SPARSE_ENCODERS = ("SparseEncoder", "SparseEncoderSASSD", "SparseUNet")
 
 
 def backend_of(deploy_cfg) -> str:
     """The backend a deploy config targets (``backend_config.type``)."""
     return deploy_cfg.backend_config.type
+
+
+def check_exportable(model_cfg, model_path: str) -> None:
+    """``UsageError`` for a model that mmdeploy cannot export: a sparse-convolution (voxel) encoder."""
+    model = model_cfg.model
+    encoder = (model.get("middle_encoder") or model.get("pts_middle_encoder") or {}).get("type", "")
+    if encoder in SPARSE_ENCODERS:
+        raise UsageError(
+            f"{model_path} encodes voxels with {encoder} (sparse 3D convolution, spconv), and mmdeploy has no "
+            "export for it: spconv's operators do not export to ONNX, so neither ONNX Runtime, OpenVINO nor "
+            "TensorRT can run this model through mmdeploy. Nothing was exported. Deploy a pillar model instead "
+            "(configs/centerpoint_pillar_*.py, configs/pointpillars_*.py), or run this one in PyTorch "
+            "(nox -s eval)."
+        )
+
+
+def check_backend_package(backend: str, deploy_path: str) -> None:
+    """``UsageError`` when a CPU backend's package is missing or too old for our mmdeploy patches."""
+    if backend != "openvino":
+        return
+    if importlib.util.find_spec("openvino") is None:
+        raise UsageError(
+            f"{deploy_path} deploys to OpenVINO, and the openvino package is not installed in this environment. "
+            "It is in requirements/stack.txt: regenerate the lock (nox -s lock) and rebuild (nox -s setup), "
+            "or pick a configs/deploy/*_onnxruntime_*.py config. Nothing was exported."
+        )
+    from importlib.metadata import version
+
+    installed = version("openvino")
+    if tuple(int(part) for part in installed.split(".")[:2]) < OPENVINO_OLDEST:
+        raise UsageError(
+            f"{deploy_path} deploys to OpenVINO, and this environment has openvino {installed}. mmdeploy's "
+            "OpenVINO backend here is patched for openvino.Core and openvino.convert_model "
+            "(patches/mmdeploy/backend-openvino-*.patch), which need openvino >= "
+            f"{'.'.join(map(str, OPENVINO_OLDEST))}: install the version in requirements/stack.lock. "
+            "Nothing was exported."
+        )
 
 
 def unavailable(backend: str) -> str | None:
@@ -45,8 +87,9 @@ def unavailable(backend: str) -> str | None:
 
 
 def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path, device: str = "cpu") -> Path:
-    """Export to ``out/end2end.onnx`` (and ``end2end.engine`` for TensorRT), each written whole or not at all:
-    mmdeploy writes into a temporary folder inside ``out``, and each file is renamed into place when done."""
+    """Export to ``out/end2end.onnx`` (and ``end2end.engine`` for TensorRT, ``end2end.xml`` + ``.bin`` for
+    OpenVINO), each written whole or not at all: mmdeploy writes into a temporary folder inside ``out``,
+    and each file is renamed into place when done."""
     from mmdeploy.apis import torch2onnx
 
     out.mkdir(parents=True, exist_ok=True)
@@ -60,4 +103,11 @@ def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path, devic
             onnx2tensorrt(tmp, "end2end.engine", 0, deploy_cfg, str(target), device=device)
             target = out / "end2end.engine"
             shutil.move(str(Path(tmp) / "end2end.engine"), target)
+        elif backend_of(deploy_cfg) == "openvino":
+            from mmdeploy.backend.openvino import OpenVINOManager
+
+            OpenVINOManager.to_backend([str(target)], tmp, deploy_cfg)
+            for suffix in (".bin", ".xml"):  # the .xml last: it names the weights next to it
+                shutil.move(str(Path(tmp) / f"end2end{suffix}"), out / f"end2end{suffix}")
+            target = out / "end2end.xml"
     return target

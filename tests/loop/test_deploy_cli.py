@@ -148,4 +148,4 @@ def test_deploy_config_for_a_backend_this_tool_does_not_run(workspace):
     ncnn.write_text(f"_base_ = ['{REPO_ROOT / DEPLOY}']\nbackend_config = dict(_delete_=True, type='ncnn')\n")
     result = _deploy(env, str(ncnn), CONFIG, str(tmp / "model.pth"))
     assert result.returncode == 2
-    assert f"{ncnn} deploys to ncnn; this tool deploys to onnxruntime and tensorrt" in result.stderr
+    assert f"{ncnn} deploys to ncnn; this tool deploys to onnxruntime, openvino, tensorrt" in result.stderr
