@@ -23,7 +23,9 @@ from extensions.errors import MmlabError
 from scripts.files import atomic_path
 from scripts.settings import current
 
-FLAG_ENV = {"MMCV_WITH_OPS": "1", "CFLAGS": "-g0", "CXXFLAGS": "-g0"}
+# setuptools takes CXXFLAGS *instead of* Python's own compile flags (-DNDEBUG -O3), so they are restated here:
+# with "-g0" alone every op was built at -O0 and ran 3-28x slower (docs/benchmarks.md, CPU ops).
+FLAG_ENV = {"MMCV_WITH_OPS": "1", "CFLAGS": "-O3 -DNDEBUG -g0", "CXXFLAGS": "-O3 -DNDEBUG -g0"}
 PASSTHROUGH = ("FORCE_CUDA", "TORCH_CUDA_ARCH_LIST", "CUDA_HOME", "CC", "CXX")
 
 

@@ -1,0 +1,112 @@
+"""Time mmcv's CPU point-cloud ops on realistic sizes and print a Markdown table.
+
+    .venv/bin/python -m scripts.loop.bench_ops [--repeats 3]
+
+Each op runs once to warm up, then ``--repeats`` times; the table gives the best wall time (the least
+disturbed by other work on the machine) and the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+from scripts.cli import run
+
+
+def _cloud(n: int, seed: int) -> torch.Tensor:
+    """(1, n, 3) points spread like one LiDAR sweep's front half: 70 m x 80 m x 4 m."""
+    gen = torch.Generator().manual_seed(seed)
+    low, high = torch.tensor([0.0, -40.0, -3.0]), torch.tensor([70.0, 40.0, 1.0])
+    return (low + (high - low) * torch.rand(1, n, 3, generator=gen)).contiguous()
+
+
+def _boxes(num: int, seed: int) -> torch.Tensor:
+    """(1, num, 7) car-sized boxes inside the cloud's range."""
+    gen = torch.Generator().manual_seed(seed)
+    centre = torch.tensor([0.0, -40.0, -3.0]) + torch.rand(num, 3, generator=gen) * torch.tensor([70.0, 80.0, 2.0])
+    size = torch.tensor([4.0, 1.8, 1.6]).expand(num, 3)
+    yaw = (torch.rand(num, 1, generator=gen) - 0.5) * 6.28
+    return torch.cat([centre, size, yaw], 1)[None].contiguous()
+
+
+def _cases() -> list[tuple[str, str, Callable[[], object]]]:
+    """(op, size, call) for every op; inputs are built once, outside the timed call."""
+    from mmcv import ops
+
+    big, small = _cloud(16384, 0), _cloud(4096, 1)
+    fps_idx = ops.furthest_point_sample(big, 4096)
+    dist = torch.cdist(small[0], small[0])[None].pow(2).contiguous()
+    feats_big = torch.rand(1, 64, 16384, requires_grad=True)
+    feats_small = torch.rand(1, 128, 4096, requires_grad=True)
+    centres = ops.gather_points(big.transpose(1, 2).contiguous(), fps_idx).transpose(1, 2).contiguous()
+    ball_idx = ops.ball_query(0.0, 2.0, 32, big, centres)
+    nn_dist, nn_idx = ops.three_nn(big, small)
+    weight = (1.0 / (nn_dist + 1e-8)) / (1.0 / (nn_dist + 1e-8)).sum(2, keepdim=True)
+    scan, boxes = _cloud(100_000, 2), _boxes(50, 3)
+    voxel = torch.div(scan[0], torch.tensor([0.2, 0.2, 4.0]), rounding_mode="floor").int()
+    voxel_feats = torch.rand(100_000, 4, requires_grad=True)
+
+    def backward(out: torch.Tensor) -> None:
+        out.sum().backward()
+
+    return [
+        ("furthest_point_sample", "16,384 -> 4,096 points", lambda: ops.furthest_point_sample(big, 4096)),
+        (
+            "furthest_point_sample_with_dist",
+            "4,096 -> 1,024 points",
+            lambda: ops.furthest_point_sample_with_dist(dist, 1024),
+        ),
+        ("gather_points fwd+bwd", "64 ch x 16,384 -> 4,096", lambda: backward(ops.gather_points(feats_big, fps_idx))),
+        ("ball_query", "4,096 centres x 16,384 points, r 2 m, 32", lambda: ops.ball_query(0.0, 2.0, 32, big, centres)),
+        (
+            "grouping_operation fwd+bwd",
+            "64 ch, 4,096 x 32 from 16,384",
+            lambda: backward(ops.grouping_operation(feats_big, ball_idx)),
+        ),
+        ("knn", "4,096 centres x 16,384 points, k 16", lambda: ops.knn(16, big, centres)),
+        ("three_nn", "16,384 x 4,096 points", lambda: ops.three_nn(big, small)),
+        (
+            "three_interpolate fwd+bwd",
+            "128 ch, 4,096 -> 16,384",
+            lambda: backward(ops.three_interpolate(feats_small, nn_idx, weight)),
+        ),
+        ("points_in_boxes_part", "100,000 points x 50 boxes", lambda: ops.points_in_boxes_part(scan, boxes)),
+        ("points_in_boxes_all", "100,000 points x 50 boxes", lambda: ops.points_in_boxes_all(scan, boxes)),
+        (
+            "dynamic_scatter mean fwd+bwd",
+            "100,000 points, 4 ch, 0.2 m pillars",
+            lambda: backward(ops.dynamic_scatter(voxel_feats, voxel, "mean")[0]),
+        ),
+    ]
+
+
+def _time(call: Callable[[], object], repeats: int) -> list[float]:
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per op (default 3)")
+    args = parser.parse_args(argv)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads", file=sys.stderr)
+    print("| op | size | best ms | median ms |\n|---|---|---:|---:|")
+    for name, size, call in _cases():
+        times = _time(call, args.repeats)
+        print(f"| {name} | {size} | {min(times) * 1e3:.1f} | {statistics.median(times) * 1e3:.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
