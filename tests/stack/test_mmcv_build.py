@@ -48,6 +48,19 @@ def test_compiled_ops_were_built_as_cxx20():
     assert "-Wc++20-extensions" not in text
 
 
+def test_compiled_ops_were_built_optimised():
+    """setuptools takes CXXFLAGS instead of Python's -DNDEBUG -O3: scripts/stack/mmcv_ops.py must restate them."""
+    from scripts.stack import mmcv_ops
+
+    key = mmcv_ops.build_key(MMCV, mmcv_ops.torch_info(Path(sys.executable)))
+    log = current().logs / f"mmcv-ops-{key}.log"
+    if not log.exists():
+        pytest.skip(f"the ops were restored from a cache built elsewhere; no build log at {log}")
+    lines = log.read_text(errors="replace").splitlines()
+    compiles = [line for line in lines if line.startswith("[") and " -c " in line]
+    assert compiles and all(" -O3 " in line and " -DNDEBUG " in line for line in compiles)
+
+
 def test_pixel_group_parrots_branch_runs_on_numpy_2(monkeypatch):
     """patches/mmcv/ops-pixel-group-replace-np-float-with-float.patch"""
     module = importlib.import_module("mmcv.ops.pixel_group")
