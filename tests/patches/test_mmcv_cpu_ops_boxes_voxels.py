@@ -3,6 +3,7 @@
 Patches:
 patches/mmcv/ops-points-in-boxes-part-all-cpu-kernels.patch
 patches/mmcv/ops-dynamic-point-to-voxel-cpu-forward-and-backward.patch
+patches/mmcv/ops-roipoint-pool3d-cpu-kernel.patch
 """
 
 from __future__ import annotations
@@ -58,6 +59,27 @@ def test_points_in_boxes_with_no_boxes_or_no_points():
     assert (ops.points_in_boxes_part(torch.from_numpy(points), no_boxes) == -1).all()
     assert ops.points_in_boxes_all(torch.from_numpy(points), no_boxes).shape == (2, 3000, 0)
     assert ops.points_in_boxes_part(torch.zeros(2, 0, 3), torch.from_numpy(boxes)).shape == (2, 0)
+
+
+def test_roipoint_pool3d_pools_the_first_points_inside_each_box():
+    points, boxes = _scene(4)
+    feats = np.random.default_rng(5).normal(size=(2, 3000, 5)).astype(np.float32)
+    boxes[1, 3] = [100, 100, 0, 1, 1, 1, 0]  # a box with no point in it
+    pool = ops.RoIPointPool3d(num_sampled_points=64)
+    pooled, empty = pool(torch.from_numpy(points), torch.from_numpy(feats), torch.from_numpy(boxes))
+    assert pooled.shape == (2, 12, 64, 8)
+    for b in range(2):
+        inside = _inside(points[b], boxes[b])
+        for t in range(12):
+            members = np.nonzero(inside[:, t])[0][:64]
+            assert empty[b, t] == (len(members) == 0)
+            if len(members) == 0:
+                assert (pooled[b, t] == 0).all()
+                continue
+            picked = members[np.arange(64) % len(members)]  # fewer than 64: repeated cyclically
+            expected = np.concatenate([points[b][picked], feats[b][picked]], 1)
+            np.testing.assert_array_equal(pooled[b, t].numpy(), expected)
+    assert empty[1, 3] == 1
 
 
 # ---- dynamic scatter -----------------------------------------------------------------------
