@@ -51,6 +51,9 @@ def _cases() -> list[tuple[str, str, Callable[[], object]]]:
     scan, boxes = _cloud(100_000, 2), _boxes(50, 3)
     voxel = torch.div(scan[0], torch.tensor([0.2, 0.2, 4.0]), rounding_mode="floor").int()
     voxel_feats = torch.rand(100_000, 4, requires_grad=True)
+    rois, roi_feats = _boxes(100, 4), torch.rand(1, 16384, 128)
+    roiaware = ops.RoIAwarePool3d(out_size=14, max_pts_per_voxel=128, mode="max")
+    roi_feats_grad = torch.rand(16384, 16, requires_grad=True)
 
     def backward(out: torch.Tensor) -> None:
         out.sum().backward()
@@ -78,6 +81,16 @@ def _cases() -> list[tuple[str, str, Callable[[], object]]]:
         ),
         ("points_in_boxes_part", "100,000 points x 50 boxes", lambda: ops.points_in_boxes_part(scan, boxes)),
         ("points_in_boxes_all", "100,000 points x 50 boxes", lambda: ops.points_in_boxes_all(scan, boxes)),
+        (
+            "roipoint_pool3d",
+            "16,384 points x 100 boxes, 512 samples, 128 ch",
+            lambda: ops.RoIPointPool3d(512)(big, roi_feats, rois),
+        ),
+        (
+            "roiaware_pool3d max fwd+bwd",
+            "16,384 points x 100 boxes, 14^3 voxels, 16 ch",
+            lambda: backward(roiaware(rois[0], big[0], roi_feats_grad)),
+        ),
         (
             "dynamic_scatter mean fwd+bwd",
             "100,000 points, 4 ch, 0.2 m pillars",

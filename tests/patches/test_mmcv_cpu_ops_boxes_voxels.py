@@ -4,6 +4,7 @@ Patches:
 patches/mmcv/ops-points-in-boxes-part-all-cpu-kernels.patch
 patches/mmcv/ops-dynamic-point-to-voxel-cpu-forward-and-backward.patch
 patches/mmcv/ops-roipoint-pool3d-cpu-kernel.patch
+patches/mmcv/ops-roiaware-pool3d-cpu-forward-and-backward.patch
 """
 
 from __future__ import annotations
@@ -80,6 +81,46 @@ def test_roipoint_pool3d_pools_the_first_points_inside_each_box():
             expected = np.concatenate([points[b][picked], feats[b][picked]], 1)
             np.testing.assert_array_equal(pooled[b, t].numpy(), expected)
     assert empty[1, 3] == 1
+
+
+def _voxel_of(points: np.ndarray, box: np.ndarray, out: int) -> np.ndarray:
+    """Flat (x, y, z) voxel of each point in the box's out**3 grid, from the offset in the box frame."""
+    c, s = np.cos(box[6]), np.sin(box[6])
+    dx, dy = points[:, 0] - box[0], points[:, 1] - box[1]
+    local = np.stack([c * dx + s * dy + box[3] / 2, -s * dx + c * dy + box[4] / 2, points[:, 2] - box[2]], 1)
+    cell = np.clip(np.floor(local / (box[3:6] / out)).astype(int), 0, out - 1)
+    return (cell[:, 0] * out + cell[:, 1]) * out + cell[:, 2]
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_roiaware_pool3d_forward_and_backward(mode):
+    points, boxes = _scene(6)
+    points, boxes = points[0], boxes[0]
+    feats_np = np.random.default_rng(7).normal(size=(3000, 3)).astype(np.float32)
+    feats = torch.from_numpy(feats_np).requires_grad_()
+    pool = ops.RoIAwarePool3d(out_size=3, max_pts_per_voxel=128, mode=mode)
+    pooled = pool(torch.from_numpy(boxes), torch.from_numpy(points), feats)
+    assert pooled.shape == (12, 3, 3, 3, 3)
+
+    grad = np.random.default_rng(8).normal(size=pooled.shape).astype(np.float32)
+    pooled.backward(torch.from_numpy(grad))
+    expected = np.zeros((12, 27, 3), np.float32)
+    expected_grad = np.zeros_like(feats_np)
+    inside = _inside(points, boxes)
+    for t in range(12):
+        members = np.nonzero(inside[:, t])[0]
+        voxel = _voxel_of(points[members], boxes[t].astype(np.float64), 3)
+        for v in np.unique(voxel):
+            pts = members[voxel == v]
+            g = grad[t].reshape(27, 3)[v]
+            if mode == "max":
+                expected[t, v] = feats_np[pts].max(0)
+                np.add.at(expected_grad, (pts[feats_np[pts].argmax(0)], np.arange(3)), g)
+            else:
+                expected[t, v] = feats_np[pts].mean(0)
+                expected_grad[pts] += g / len(pts)
+    np.testing.assert_allclose(pooled.detach().numpy().reshape(12, 27, 3), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(feats.grad.numpy(), expected_grad, rtol=1e-5, atol=1e-5)
 
 
 # ---- dynamic scatter -----------------------------------------------------------------------
