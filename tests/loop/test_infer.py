@@ -24,8 +24,8 @@ DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory):
-    """Four generated frames (1 train, 3 val), an untrained checkpoint (classifier bias zeroed: every box scores 0.5) and
-    its deployed folder, written by scripts.loop.deploy itself."""
+    """Four generated frames (1 train, 3 val), an untrained checkpoint (classifier bias zeroed: every box scores
+    0.5) and its deployed folder, written by scripts.loop.deploy itself."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint

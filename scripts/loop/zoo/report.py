@@ -18,11 +18,10 @@ GREEN = ("config", "train", "predict")  # what issue 12's "done when" counts
 def environment() -> dict:
     import platform
 
+    import mmcv
     import mmdet
     import mmdet3d
     import torch
-
-    import mmcv
 
     try:
         import spconv
