@@ -63,7 +63,6 @@ class FrameDetector:
     loaded once; ``detect(points)`` runs one frame."""
 
     def __init__(self, model_cfg, checkpoint: str, runtime: str = "pytorch", onnx: str | None = None):
-        import torch
         from mmengine.dataset import Compose
         from mmengine.registry import MODELS, init_default_scope
         from mmengine.runner.checkpoint import load_state_dict
@@ -86,11 +85,16 @@ class FrameDetector:
             from mmdeploy.backend.onnxruntime import ORTWrapper
 
             self.session = ORTWrapper(onnx, "cpu", ["cls_score0", "bbox_pred0", "dir_cls_pred0"])
-        torch.set_grad_enabled(False)
 
     def detect(self, points: np.ndarray, timer: Timer | None = None, score_thr: float = 0.0) -> Detections:
         """Boxes (N, 7: x, y, z bottom, dx, dy, dz, yaw; LiDAR frame), scores and labels of one cloud
         ((M, dims) float32), those scoring below ``score_thr`` left out."""
+        import torch
+
+        with torch.no_grad():  # only here: a process that also trains (tests, the demo) keeps its gradients
+            return self._detect(points, timer, score_thr)
+
+    def _detect(self, points: np.ndarray, timer: Timer | None, score_thr: float) -> Detections:
         import torch
         from mmdet3d.structures import LiDARPoints
         from mmengine.dataset import pseudo_collate
