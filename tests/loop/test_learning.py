@@ -22,7 +22,7 @@ pytest.importorskip("torch", reason="needs the stack environment: run `nox -s te
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 EPOCHS = 80  # 4 frames, batch 2: 160 iterations
-NO_FLIP = "train_dataloader.dataset.pipeline.2.flip_ratio_bev_horizontal=0"  # overfit the frames as they are
+NO_FLIP = "train_dataloader.dataset.pipeline.2.flip_ratio_bev_horizontal=0.0"  # overfit the frames as they are
 ON_TRAINING_FRAMES = "test_dataloader.dataset.ann_file=lidar_infos_train.pkl"
 
 
