@@ -23,7 +23,8 @@ def test_pointpillars_deploys_to_openvino_with_parity(workspace):  # noqa: F811
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     assert report["backend"] == "openvino" and report["model"] == str(out / "end2end.xml")
-    assert report["passed"] and report["max_abs_diff"] <= 1e-3 and report["boxes_matched"] >= 95
+    assert report["passed"] and report["max_abs_diff"] <= 1e-3
+    assert report["boxes_reference"] >= 20 and report["boxes_matched"] >= 0.95 * report["boxes_reference"]
     assert report["latency"]["openvino"]["median_ms"] > 0
     assert (out / "end2end.bin").stat().st_size > 1_000_000  # float32 weights
     assert "openvino median" in (out / "report.md").read_text()
