@@ -49,7 +49,7 @@ def test_second_sparse_encoder_runs_a_forward_on_cpu():
     from mmdet3d.registry import MODELS
     from mmdet3d.utils import register_all_modules
 
-    register_all_modules(init_default_scope=False)
+    register_all_modules(init_default_scope=True)  # an earlier test may have left another default scope
     torch.manual_seed(0)
     encoder = MODELS.build(
         dict(type="SparseEncoder", in_channels=4, sparse_shape=[41, 200, 176], order=("conv", "norm", "act"))

@@ -45,7 +45,8 @@ def _runner(work_dir: Path, **kwargs):
         def forward(self, inputs, labels=None, mode="tensor"):
             return self.toy(inputs, labels, mode)
 
-    return Runner(model=Model(), work_dir=str(work_dir), **kwargs)
+    # a logger of its own: runners made within the same second would otherwise share the first one's log file
+    return Runner(model=Model(), work_dir=str(work_dir), experiment_name=f"quiet-{work_dir.name}", **kwargs)
 
 
 def _log(runner) -> str:
