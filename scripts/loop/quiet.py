@@ -19,6 +19,10 @@ Python warnings, ignored by ``install()`` (message, module, why):
   is in mmdet3d (``dense_heads/train_mixins.py``).
 - ``Don't suggest using CPU device``, mmdet3d's ``apis.inference``:
   ``init_model`` says so on every CPU model; CPU is this product's target.
+- ``broadcast_buffers is deprecated``, torch's DDP as mmengine's
+  ``MMDistributedDataParallel`` builds it: mmengine's runner passes
+  ``broadcast_buffers=False`` on purpose (buffers stay per-rank), and torch's
+  own message says to keep it until its replacement exists.
 - ``TracerWarning`` from mmdeploy's ``pillar_encode`` rewrite and mmdet3d's
   ``voxelnet``: expected while tracing for ONNX; the shapes they fix are the
   exported graph's dynamic axes, and deploy compares the outputs anyway.
@@ -55,6 +59,7 @@ PYTHON_WARNINGS: tuple[tuple[str, type[Warning] | str, str], ...] = (
     (r"dir_offset and dir_limit_offset will be depressed", UserWarning, r"mmdet3d\.models\.dense_heads\.anchor3d_head"),
     (r"torch\.meshgrid: in an upcoming release", UserWarning, r"torch\.functional"),
     (r"DeprecationWarning: pos_bboxes is deprecated", UserWarning, r"mmdet\.models\.task_modules\.samplers"),
+    (r"`broadcast_buffers` is deprecated", FutureWarning, r"mmengine\.model\.wrappers\.distributed"),
     (r"Don't suggest using CPU device", UserWarning, r"mmdet3d\.apis\.inference"),
     (r"torch\.tensor results are registered as constants", "TracerWarning", r"mmdeploy\.codebase\.mmdet3d\.models"),
     (r"Converting a tensor to a Python number", "TracerWarning", r"mmdet3d\.models\.detectors\.voxelnet"),

@@ -38,7 +38,9 @@ def torchrun_command(nproc: int, argv: list[str]) -> list[str]:
 def _launch(nproc: int, argv: list[str]) -> int:
     env = dict(os.environ)
     # share the cores between the processes instead of oversubscribing them
-    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    threads = str(max(1, (os.cpu_count() or 1) // nproc))
+    env.setdefault("OMP_NUM_THREADS", threads)
+    env.setdefault("MKL_NUM_THREADS", threads)  # mmengine warns and picks 1 when it is unset
     print(f"==> torchrun: {nproc} processes", flush=True)
     return subprocess.call(torchrun_command(nproc, argv), env=env)
 

@@ -77,6 +77,9 @@ def train_inputs(family: Family, cfg) -> dict:
     inputs = dict(family.inputs)
     if family.kind == "lidar" and "in_channels" in encoder:  # the point features the model was built for
         inputs["points_feat_dim"] = encoder["in_channels"]
+    head = cfg.model.get("bbox_head") or cfg.model.get("pts_bbox_head") or {}
+    if isinstance(head.get("num_classes"), int):  # labels the head can score: 3DSSD is Car only
+        inputs.setdefault("num_classes", head["num_classes"])
     data = create_detector_inputs(**inputs)
     if family.kind in ("mono3d", "multiview", "multimodal"):
         import numpy as np
