@@ -11,8 +11,17 @@ from extensions.errors import MmlabError
 from scripts.files import atomic_write
 from scripts.settings import PINS_FILE
 
-# The OpenMMLab forks, then the dataset SDKs whose metrics mmdet3d runs (nuScenes, Lyft).
-FORKS = ("mmengine", "mmcv", "mmdetection", "mmdetection3d", "mmdeploy", "nuscenes-devkit", "lyft-dataset-sdk")
+# The OpenMMLab forks, the dataset SDKs whose metrics mmdet3d runs (nuScenes, Lyft), then sparse convolution.
+FORKS = (
+    "mmengine",
+    "mmcv",
+    "mmdetection",
+    "mmdetection3d",
+    "mmdeploy",
+    "nuscenes-devkit",
+    "lyft-dataset-sdk",
+    "spconv",
+)
 _REQUIRED = ("package", "version", "artifact", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?:\.dev(\d+))?$")

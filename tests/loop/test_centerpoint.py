@@ -19,10 +19,6 @@ pytest.importorskip("torch", reason="needs the stack environment: run `nox -s te
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 PILLAR = "configs/centerpoint_pillar_lidar-custom-cpu.py"
 VOXEL = "configs/centerpoint_voxel_lidar-custom-cpu.py"
-SPCONV_CPU_BACKWARD = (
-    "spconv 2.3.8's indice_conv_backward calls torch.cuda.current_stream() before its CPU branch, so sparse "
-    "convolutions have no CPU backward (traveller59/spconv#366); forward and evaluation work"
-)
 
 
 def _env(datasets, tmp_path) -> dict:
@@ -30,9 +26,7 @@ def _env(datasets, tmp_path) -> dict:
                 MMLAB_TRACKING_PATH=str(tmp_path / "mlflow"))  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "config", [PILLAR, pytest.param(VOXEL, marks=pytest.mark.xfail(strict=True, reason=SPCONV_CPU_BACKWARD))]
-)
+@pytest.mark.parametrize("config", [PILLAR, VOXEL])  # voxel: patches/spconv/return-stream-0-without-cuda-*
 def test_trains_is_killed_resumes_and_evaluates(config, datasets, tmp_path):
     """Three epochs of two steps, SIGKILLed in epoch 2, resumed from epoch 1, evaluated by LidarMetric."""
     from mmengine.runner.checkpoint import _load_checkpoint

@@ -36,6 +36,7 @@ def test_pins_cover_every_fork():
         "mmdeploy": "1.3.1",
         "nuscenes-devkit": "1.2.0",
         "lyft-dataset-sdk": "0.0.8",
+        "spconv": "2.3.8",
     }
 
 

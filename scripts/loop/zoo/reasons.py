@@ -21,24 +21,9 @@ KNOWN = (
 )
 
 
-# (file the error passed through, pattern in the error text, reason)
-KNOWN_IN = (
-    (
-        "spconv/pytorch/",
-        r"Torch not compiled with CUDA",
-        "spconv 2.3.8's backward calls torch.cuda.current_stream() (spconv/pytorch/cppcore.py), so sparse "
-        "convolution predicts on CPU but does not train there (issue 12 §1)",
-    ),
-)
-
-
 def reason(exc: BaseException) -> str:
     """The actionable reason for ``exc``, or its type and first line when no known cause matches."""
     text = "".join(traceback.format_exception_only(type(exc), exc))
-    files = [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
-    for where, pattern, why in KNOWN_IN:
-        if re.search(pattern, text) and any(where in name for name in files):
-            return why
     op = _mmcv_op(exc)
     for pattern, why in KNOWN:
         found = re.search(pattern, text)
