@@ -80,6 +80,9 @@ def train_inputs(family: Family, cfg) -> dict:
     head = cfg.model.get("bbox_head") or cfg.model.get("pts_bbox_head") or {}
     if isinstance(head.get("num_classes"), int):  # labels the head can score: 3DSSD is Car only
         inputs.setdefault("num_classes", head["num_classes"])
+    code_size = (head.get("bbox_coder") or {}).get("code_size")
+    if isinstance(code_size, int):  # boxes the coder encodes: nuScenes anchor heads carry velocity (9 values)
+        inputs.setdefault("gt_bboxes_dim", code_size)
     data = create_detector_inputs(**inputs)
     if family.kind in ("mono3d", "multiview", "multimodal"):
         import numpy as np
