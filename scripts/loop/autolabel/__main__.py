@@ -1,10 +1,12 @@
-"""Pre-label unlabelled LiDAR frames (or a bag's clouds) with a trained model, for annotators.
+"""Pre-label unlabelled LiDAR frames (or a bag's clouds), or camera images, with a trained model, for annotators.
 
-``python -m scripts.loop.autolabel MODEL FRAMES OUT [--score-thr 0.5] [--format custom|scalabel|cvat]``
+``python -m scripts.loop.autolabel MODEL FRAMES OUT [--score-thr 0.5] [--format F]``
 
-MODEL as for ``nox -s infer``. ``custom`` makes OUT a dataset ready for ``nox -s data -- custom OUT``
-(frames in the val split); every format records the model, the checkpoint's sha256 and each box's score.
-OUT is written whole or not at all.
+LiDAR: MODEL as for ``nox -s infer``; F is custom (default: OUT is a dataset ready for
+``nox -s data -- custom OUT``, frames in the val split), scalabel or cvat. Camera: MODEL is a 2D detector's
+config (mmdet, e.g. configs/retinanet_r18_camera-synth.py) with ``--checkpoint``, FRAMES a folder of images;
+F is coco (default), scalabel or cvat (scripts/loop/autolabel/camera.py). Every format records the model,
+the checkpoint's sha256 and each box's score. OUT is written whole or not at all.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 
 from scripts.cli import run
 from scripts.loop import quiet
+from scripts.loop.autolabel import camera
 from scripts.loop.autolabel.formats import FORMATS, PreLabels
+from scripts.loop.checks import UsageError, check_checkpoint, load_config
 from scripts.loop.infer import sources
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.records import objects
@@ -68,15 +72,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint")
     parser.add_argument("--runtime", choices=("onnxruntime", "openvino", "pytorch"))
     parser.add_argument("--score-thr", type=float, default=0.5)
-    parser.add_argument("--format", choices=FORMATS, default="custom")
+    parser.add_argument("--format", choices=sorted({*FORMATS, *camera.CAMERA_FORMATS}), help="default: custom or coco")
     parser.add_argument("--topic", help="a bag's PointCloud2 topic (default: every cloud topic)")
     args = parser.parse_args(argv)
     quiet.install()
+    if args.model.endswith(".py") and camera.is_camera_config(load_config(args.model)):
+        return _camera(args)
+    fmt = args.format or "custom"
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt} is for a 2D detector's images; LiDAR pre-labels are {', '.join(FORMATS)}")
     spec, _, detector = load_detector(args.model, args.checkpoint, args.runtime)
-    written = autolabel(detector, spec, args.frames, args.out, args.format, args.score_thr, args.topic)
-    print(f"pre-labels ({args.format}, score >= {args.score_thr}, unreviewed): {written}")
-    if args.format == "custom":
+    written = autolabel(detector, spec, args.frames, args.out, fmt, args.score_thr, args.topic)
+    print(f"pre-labels ({fmt}, score >= {args.score_thr}, unreviewed): {written}")
+    if fmt == "custom":
         print(f"next: review {args.out / 'labels'}, then nox -s data -- custom {args.out}")
+    return 0
+
+
+def _camera(args: argparse.Namespace) -> int:
+    """The 2D mode: an mmdet config and its checkpoint over a folder of images."""
+    fmt = args.format or "coco"
+    if fmt not in camera.CAMERA_FORMATS:
+        raise UsageError(
+            f"{args.model} is a 2D detector, and --format {fmt} is the LiDAR layout: use one of "
+            f"{', '.join(camera.CAMERA_FORMATS)}"
+        )
+    if not args.checkpoint or args.runtime not in (None, "pytorch"):
+        raise UsageError(f"{args.model} is a 2D detector's config: pass its weights with --checkpoint (PyTorch runs)")
+    cfg = load_config(args.model)
+    check_checkpoint(cfg, args.checkpoint, args.model)
+    provenance = dict(model=args.model, runtime="pytorch", checkpoint=args.checkpoint,
+                      checkpoint_sha256=sha256(args.checkpoint), score_thr=args.score_thr)  # fmt: skip
+    written = camera.autolabel_images(cfg, args.model, args.checkpoint, args.frames, args.out, fmt, args.score_thr,
+                                      provenance)  # fmt: skip
+    print(f"pre-labels ({fmt}, score >= {args.score_thr}, unreviewed): {written}")
     return 0
 
 

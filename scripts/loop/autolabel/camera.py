@@ -1,0 +1,142 @@
+"""Pre-label camera images with a trained 2D detector (an mmdet config such as configs/retinanet_r18_camera-synth.py).
+
+Formats: ``coco`` (``images/`` plus ``prelabels.json``, a COCO file the 2D configs train on, every annotation
+with its score), Scalabel JSON (``box2d``) and CVAT XML 1.1 (``box`` shapes). Every pre-label records the model,
+the checkpoint's sha256, its score and ``reviewed: false``. Boxes are pixels of the original image (x1, y1, x2, y2).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+from scripts.loop.checks import UsageError
+
+CAMERA_FORMATS = ("coco", "scalabel", "cvat")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def is_camera_config(cfg) -> bool:
+    """A 2D detector: mmdet's scope, an image detector rather than a LiDAR one."""
+    return cfg.get("default_scope") == "mmdet"
+
+
+def image_files(path: Path) -> list[Path]:
+    """The images of a folder (or of its ``images/``), sorted; a paragraph when there are none."""
+    folder = path / "images" if (path / "images").is_dir() else path
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder.is_dir() else []
+    if not files:
+        raise UsageError(
+            f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)}), directly or in images/: a 2D detector "
+            "pre-labels camera images. Pass the folder of the frames' images."
+        )
+    return files
+
+
+def detections(model, images: list[Path], score_thr: float) -> Iterator[tuple[Path, tuple[int, int], list[dict]]]:
+    """(image, (height, width), boxes above ``score_thr``) per image, with mmdet's own inference API."""
+    from mmdet.apis import inference_detector
+    from tqdm import tqdm
+
+    classes = model.dataset_meta["classes"]
+    for image in tqdm(images, unit="image", desc="autolabel (2D)", file=sys.stderr):
+        result = inference_detector(model, str(image))
+        pred = result.pred_instances
+        keep = pred.scores >= score_thr
+        boxes, scores, labels = (t[keep].cpu().numpy() for t in (pred.bboxes, pred.scores, pred.labels))
+        objects = [
+            dict(label=classes[int(label)], score=float(score), box=[float(v) for v in box])
+            for box, score, label in zip(boxes, scores, labels, strict=True)
+        ]
+        yield image, tuple(result.ori_shape), objects
+
+
+def write(frames: list, out: Path, fmt: str, provenance: dict, classes: tuple[str, ...]) -> Path:
+    """The format's files in ``out`` (a staging folder); returns the main file."""
+    attributes = dict(model=provenance["model"], checkpoint_sha256=provenance["checkpoint_sha256"], reviewed=False)
+    if fmt == "coco":
+        return _coco(frames, out, provenance, attributes, classes)
+    if fmt == "scalabel":
+        items = [
+            dict(
+                name=image.name,
+                url=f"images/{image.name}",
+                labels=[
+                    dict(
+                        id=f"{image.stem}-{i}",
+                        category=o["label"],
+                        attributes=dict(attributes, score=o["score"]),
+                        box2d=dict(zip(("x1", "y1", "x2", "y2"), o["box"], strict=True)),
+                    )
+                    for i, o in enumerate(objects)
+                ],
+            )
+            for image, _, objects in frames
+        ]
+        path = out / "scalabel.json"
+        config = dict(attributes=["score", "model", "checkpoint_sha256", "reviewed"])
+        path.write_text(json.dumps(dict(config=config, frames=items), indent=1) + "\n")
+        return path
+    root = ET.Element("annotations")
+    ET.SubElement(root, "version").text = "1.1"
+    ET.SubElement(ET.SubElement(root, "meta"), "source").text = json.dumps(provenance)
+    for index, (image, (height, width), objects) in enumerate(frames):
+        node = ET.SubElement(root, "image", id=str(index), name=image.name, width=str(width), height=str(height))
+        for o in objects:
+            corners = dict(zip(("xtl", "ytl", "xbr", "ybr"), (f"{v:.2f}" for v in o["box"]), strict=True))
+            box = ET.SubElement(node, "box", label=o["label"], source="auto", occluded="0", z_order="0", **corners)
+            for key, value in dict(attributes, score=o["score"]).items():
+                ET.SubElement(box, "attribute", name=key).text = str(value)
+    path = out / "cvat.xml"
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def _coco(frames, out: Path, provenance: dict, attributes: dict, classes: tuple[str, ...]) -> Path:
+    """COCO detection JSON with the images copied next to it: ``data_prefix=dict(img="images/")`` trains on it."""
+    (out / "images").mkdir()
+    categories = [dict(id=i, name=name) for i, name in enumerate(classes)]
+    ids = {name: i for i, name in enumerate(classes)}
+    images, annotations = [], []
+    for index, (image, (height, width), objects) in enumerate(frames):
+        shutil.copyfile(image, out / "images" / image.name)
+        images.append(dict(id=index, file_name=image.name, height=height, width=width))
+        for o in objects:
+            x1, y1, x2, y2 = o["box"]
+            box = dict(bbox=[x1, y1, x2 - x1, y2 - y1], area=(x2 - x1) * (y2 - y1), iscrowd=0)
+            annotations.append(
+                dict(
+                    box,
+                    id=len(annotations),
+                    image_id=index,
+                    category_id=ids[o["label"]],
+                    score=o["score"],
+                    attributes=attributes,
+                )
+            )
+    path = out / "prelabels.json"
+    info = dict(provenance, reviewed=False, description="unreviewed pre-labels")
+    path.write_text(json.dumps(dict(info=info, images=images, annotations=annotations, categories=categories)) + "\n")
+    return path
+
+
+def autolabel_images(cfg, config: str, checkpoint: str, images_path: Path, out: Path, fmt: str, score_thr: float,
+                     provenance: dict) -> Path:  # fmt: skip
+    """Pre-label every image of ``images_path`` into ``out`` (written whole or not at all); returns the main file."""
+    from mmdet.apis import init_detector
+
+    from scripts.loop.infer.runner import staged
+
+    images = image_files(images_path)
+    model = init_detector(cfg, checkpoint, device="cpu")
+    named = (cfg.test_dataloader.dataset.get("metainfo") or {}).get("classes")
+    if named:  # the classes the config trains on; mmdet falls back to COCO's when a checkpoint names none
+        model.dataset_meta = dict(model.dataset_meta, classes=tuple(named))
+    frames = list(detections(model, images, score_thr))
+    with staged(out) as stage:
+        written = write(frames, stage, fmt, provenance, tuple(model.dataset_meta["classes"]))
+    return out / written.relative_to(stage)
