@@ -1,8 +1,8 @@
 """Real dataset formats -> mmdet3d info files (``nox -s data -- <format> ...``).
 
 kitti SRC [OUT]                         mmdet3d's KITTI converter: infos + GT database
-nuscenes SRC [OUT] [--version V]        mmdet3d's nuScenes converter (needs nuscenes-devkit)
-lyft SRC [OUT] [--version V]            mmdet3d's Lyft converter (needs lyft_dataset_sdk)
+nuscenes SRC [OUT] [--version V]        mmdet3d's nuScenes converter: infos + GT database
+lyft SRC [OUT] [--version V]            mmdet3d's Lyft converter: infos (scene lists SRC/{train,val}.txt)
 waymo SRC [OUT]                         mmdet3d's Waymo converter (needs waymo-open-dataset)
 custom SRC                              our LiDAR layout (points/, labels/, splits/): infos + GT database
 bag BAG OUT                             PointCloud2 messages of a ROS bag -> our layout, then custom
@@ -79,8 +79,8 @@ def parser() -> argparse.ArgumentParser:
     formats = root.add_subparsers(dest="format", required=True, metavar="FORMAT")
     for name, run_format, helptext in (
         ("kitti", _kitti, "KITTI object layout: infos + GT database (mmdet3d)"),
-        ("nuscenes", _nuscenes, "nuScenes: infos + GT database (mmdet3d; needs nuscenes-devkit)"),
-        ("lyft", _lyft, "Lyft: infos (mmdet3d; needs lyft_dataset_sdk)"),
+        ("nuscenes", _nuscenes, "nuScenes: infos + GT database (mmdet3d)"),
+        ("lyft", _lyft, "Lyft: infos, split by SRC/{train,val}.txt (mmdet3d)"),
         ("waymo", _waymo, "Waymo tfrecords: KITTI-format frames, infos, GT database (mmdet3d)"),
     ):
         sub = formats.add_parser(name, help=helptext)

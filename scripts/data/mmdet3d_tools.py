@@ -20,12 +20,14 @@ from types import ModuleType
 
 from extensions.errors import DataFormatError, MmlabError
 
-# what each converter's missing SDK is, and why the stack does not have it
+# each converter's dataset SDK, and how the stack gets it
+FORK = "the stack installs it as a patched fork (patches/{}/); rebuild the environment with `nox -s setup`"
+NO_NUMPY2 = "waymo-open-dataset-tf-2-12-0 1.6.7 pins numpy==1.23.5, so the stack cannot carry it next to NumPy 2"
 SDKS = {
-    "nuscenes": "nuscenes-devkit (it pins numpy<2, so it cannot install next to the stack's NumPy 2)",
-    "lyft_dataset_sdk": "lyft_dataset_sdk (it lists flake8, black and pytest as run-time requirements)",
-    "tensorflow": "tensorflow and waymo-open-dataset (waymo-open-dataset-tf-2-12-0 1.6.7 pins numpy==1.23.5)",
-    "waymo_open_dataset": "waymo-open-dataset (waymo-open-dataset-tf-2-12-0 1.6.7 pins numpy==1.23.5)",
+    "nuscenes": ("nuscenes-devkit", FORK.format("nuscenes-devkit")),
+    "lyft_dataset_sdk": ("lyft_dataset_sdk", FORK.format("lyft-dataset-sdk")),
+    "tensorflow": ("tensorflow and waymo-open-dataset", NO_NUMPY2),
+    "waymo_open_dataset": ("waymo-open-dataset", NO_NUMPY2),
 }
 
 
@@ -52,11 +54,12 @@ def converter(name: str, dataset: str) -> ModuleType:
         top = (getattr(missing, "name", None) or "").split(".")[0]
         if top not in SDKS:
             raise
+        sdk, remedy = SDKS[top]
         raise MissingSdkError(
             f"converting {dataset} runs mmdet3d's tools/dataset_converters/{name}.py, which imports {top!r}, and "
-            f"the stack does not have it: {SDKS[top]}. Support comes as a pinned, patched fork of the SDK in "
-            "patches/ (issue 13 §4); until then convert this dataset in an environment that has the SDK, or lay "
-            "it out as KITTI or as our custom layout and use `nox -s data -- kitti` or `custom`."
+            f"this environment does not have {sdk}: {remedy}. Otherwise convert this dataset in an environment "
+            "that has the SDK, or lay it out as KITTI or as our custom layout and use `nox -s data -- kitti` or "
+            "`custom`."
         ) from exc
 
 

@@ -73,6 +73,11 @@ def write_tables(info_file: Path, root: Path, version: str = "v1.0-mini") -> Pat
 
     with info_file.open("rb") as fh:
         data = pickle.load(fh)
+    return save_tables(build_tables(data), root, version)
+
+
+def build_tables(data: dict, scored_scene: str = "scene-0103", carrier_scene: str = "scene-0061") -> dict[str, list]:
+    """The tables of an info file's samples (in ``scored_scene``) and their velocity carriers (``carrier_scene``)."""
     classes = data["metainfo"]["CLASSES"]
     tables: dict[str, list] = {name: [] for name in ("visibility", "instance", "sample_annotation")}
     tables["category"] = [{"token": f"cat-{c}", "name": CATEGORIES[c], "description": ""} for c in classes]
@@ -96,8 +101,13 @@ def write_tables(info_file: Path, root: Path, version: str = "v1.0-mini") -> Pat
         for index, inst in enumerate(info["instances"]):
             _add_annotated_box(tables, info, index, inst, classes[inst["bbox_label_3d"]])
     tables["scene"], tables["sample"] = [], []
-    _add_scene(tables, "scene-0103", scored)
-    _add_scene(tables, "scene-0061", carriers)
+    _add_scene(tables, scored_scene, scored)
+    _add_scene(tables, carrier_scene, carriers)
+    return tables
+
+
+def save_tables(tables: dict[str, list], root: Path, version: str = "v1.0-mini") -> Path:
+    """``root/<version>/<table>.json`` for each table, and the 1-pixel map they name; returns ``root``."""
     folder = root / version
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
