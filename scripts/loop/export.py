@@ -15,6 +15,9 @@ from scripts.loop.checks import UsageError
 
 BACKENDS = ("onnxruntime", "openvino", "tensorrt")
 OPENVINO_OLDEST = (2023, 1)  # openvino.convert_model and openvino.Core, which our mmdeploy patches use
+# [oldest, first unsupported) TensorRT: the name-based tensor API of our mmdeploy patch
+TENSORRT_SUPPORTED = ((8, 6), (12, 0))
+TENSORRT_PATCH = "patches/mmdeploy/backend-tensorrt-port-to-tensorrt-10-s-name-based-tensor-api.patch"
 # middle encoders built on sparse 3D convolution (spconv), which the ONNX exporter cannot trace
 SPARSE_ENCODERS = ("SparseEncoder", "SparseEncoderSASSD", "SparseUNet")
 
@@ -38,8 +41,34 @@ def check_exportable(model_cfg, model_path: str) -> None:
         )
 
 
+def tensorrt_version() -> str | None:
+    """The installed TensorRT's version (``tensorrt`` for 8.x, ``tensorrt-cu12``/``-cu13`` for 10 on), read from
+    the package metadata: the module itself does not import without NVIDIA's libraries."""
+    from importlib.metadata import packages_distributions, version
+
+    dists = packages_distributions().get("tensorrt", [])
+    return version(dists[0]) if dists else None
+
+
+def check_tensorrt_version(deploy_path: str) -> None:
+    """``UsageError`` when an installed TensorRT is one that our mmdeploy patch does not drive."""
+    installed = tensorrt_version()
+    if installed is None:
+        return
+    (low, high), parsed = TENSORRT_SUPPORTED, tuple(int(part) for part in installed.split(".")[:2])
+    if not low <= parsed < high:
+        raise UsageError(
+            f"{deploy_path} deploys to TensorRT, and this environment has tensorrt {installed}. mmdeploy's TensorRT "
+            f"backend here ({TENSORRT_PATCH}) drives TensorRT {low[0]}.{low[1]} to {high[0] - 1}.x through the "
+            f"name-based tensor API: pip install 'tensorrt>={low[0]}.{low[1]},<{high[0]}'. Nothing was exported."
+        )
+
+
 def check_backend_package(backend: str, deploy_path: str) -> None:
-    """``UsageError`` when a CPU backend's package is missing or too old for our mmdeploy patches."""
+    """``UsageError`` when a CPU backend's package is missing or too old for our mmdeploy patches, or when
+    TensorRT is installed in a version that they do not drive."""
+    if backend == "tensorrt":
+        check_tensorrt_version(deploy_path)
     if backend != "openvino":
         return
     if importlib.util.find_spec("openvino") is None:
@@ -76,13 +105,6 @@ def unavailable(backend: str) -> str | None:
         ]
         if missing:
             return f"TensorRT needs {' and '.join(missing)}"
-        import tensorrt
-
-        if int(tensorrt.__version__.split(".")[0]) >= 10:
-            return (
-                f"mmdeploy 1.3.1's TensorRT wrapper runs TensorRT 8.x, and this machine has {tensorrt.__version__} "
-                "(TensorRT 10 removed the binding API it uses): pip install 'tensorrt<10'"
-            )
     return None
 
 

@@ -20,7 +20,7 @@ from scripts.loop.export import unavailable  # noqa: E402
 pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
-TENSORRT_MISSING = unavailable("tensorrt")  # None where a GPU and TensorRT 8.x are present
+TENSORRT_MISSING = unavailable("tensorrt")  # None where a GPU and the tensorrt package are present
 
 
 @pytest.fixture(scope="module")
