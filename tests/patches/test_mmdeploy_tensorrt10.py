@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import subprocess
 import sys
 import types
 
@@ -160,3 +162,36 @@ def test_the_backend_calls_only_names_the_real_tensorrt_has():
     missing = [f"{cls}.{name}" for cls, names in fake_tensorrt.API.items() for name in names
                if not hasattr(getattr(real, cls), name)]  # fmt: skip
     assert not missing, f"TensorRT {real.__version__} lacks {missing}"
+
+
+def _site_with_tensorrt(root, version: str) -> str:
+    """A folder for PYTHONPATH that holds only the metadata of an installed TensorRT ``version``."""
+    info = root / f"tensorrt_cu13-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: tensorrt_cu13\nVersion: {version}\n")
+    (info / "top_level.txt").write_text("tensorrt\n")
+    return str(root)
+
+
+@pytest.mark.parametrize("version", ["8.6.1", "10.16.1.11", "11.4.0.106"])
+def test_deploy_accepts_the_tensorrt_versions_the_patch_drives(tmp_path, monkeypatch, version):
+    from scripts.loop.export import check_backend_package
+
+    monkeypatch.syspath_prepend(_site_with_tensorrt(tmp_path, version))
+    check_backend_package("tensorrt", "configs/deploy/voxel-detection_tensorrt_dynamic.py")  # no UsageError
+
+
+def test_deploy_refuses_an_unsupported_tensorrt_with_a_paragraph(tmp_path):
+    from scripts.loop.export import TENSORRT_PATCH
+    from scripts.settings import REPO_ROOT
+
+    site = _site_with_tensorrt(tmp_path / "site", "12.0.0")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([site, os.environ.get("PYTHONPATH", "")]))
+    deploy = "configs/deploy/voxel-detection_tensorrt_dynamic.py"
+    args = [deploy, "configs/pointpillars_lidar-custom-3class.py", str(tmp_path / "model.pth")]
+    cmd = [sys.executable, "-m", "scripts.loop.deploy", *args, "--work-dir", str(tmp_path / "out")]
+    result = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"{deploy} deploys to TensorRT, and this environment has tensorrt 12.0.0" in result.stderr
+    assert TENSORRT_PATCH in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
