@@ -35,6 +35,14 @@ def _boxes(num: int, seed: int) -> torch.Tensor:
     return torch.cat([centre, size, yaw], 1)[None].contiguous()
 
 
+def _deform_rois(num: int, seed: int) -> torch.Tensor:
+    """(num, 5) image-space RoIs of 32-256 px on an 800 x 1344 image, batch index 0."""
+    gen = torch.Generator().manual_seed(seed)
+    size = 32 + 224 * torch.rand(num, 2, generator=gen)
+    corner = torch.rand(num, 2, generator=gen) * (torch.tensor([1344.0, 800.0]) - size)
+    return torch.cat([torch.zeros(num, 1), corner, corner + size], 1)
+
+
 def _cases() -> list[tuple[str, str, Callable[[], object]]]:
     """(op, size, call) for every op; inputs are built once, outside the timed call."""
     from mmcv import ops
@@ -54,6 +62,13 @@ def _cases() -> list[tuple[str, str, Callable[[], object]]]:
     rois, roi_feats = _boxes(100, 4), torch.rand(1, 16384, 128)
     roiaware = ops.RoIAwarePool3d(out_size=14, max_pts_per_voxel=128, mode="max")
     roi_feats_grad = torch.rand(16384, 16, requires_grad=True)
+    # two samples stacked (PV-RCNN's layout): 16,384 points and 2,048 of the 4,096 FPS centres each
+    stacked, stacked_cnt = torch.cat([big[0], _cloud(16384, 5)[0]]), torch.tensor([16384, 16384], dtype=torch.int32)
+    keypoints, keypoints_cnt = centres[0], torch.tensor([2048, 2048], dtype=torch.int32)
+    stacked_idx = ops.ball_query(0, 2.0, 32, stacked, keypoints, stacked_cnt, keypoints_cnt)
+    stacked_feats = torch.rand(32768, 32, requires_grad=True)
+    fpn_level, dpool_rois = torch.rand(1, 256, 100, 168, requires_grad=True), _deform_rois(512, 6)
+    dpool_offset = (0.2 * torch.rand(512, 2, 7, 7) - 0.1).requires_grad_()
 
     def backward(out: torch.Tensor) -> None:
         out.sum().backward()
@@ -90,6 +105,21 @@ def _cases() -> list[tuple[str, str, Callable[[], object]]]:
             "roiaware_pool3d max fwd+bwd",
             "16,384 points x 100 boxes, 14^3 voxels, 16 ch",
             lambda: backward(roiaware(rois[0], big[0], roi_feats_grad)),
+        ),
+        (
+            "stacked ball_query",
+            "2 x (2,048 centres x 16,384 points), r 2 m, 32",
+            lambda: ops.ball_query(0, 2.0, 32, stacked, keypoints, stacked_cnt, keypoints_cnt),
+        ),
+        (
+            "stacked grouping_operation fwd+bwd",
+            "32 ch, 2 x 2,048 x 32 from 2 x 16,384",
+            lambda: backward(ops.grouping_operation(stacked_feats, stacked_idx, stacked_cnt, keypoints_cnt)),
+        ),
+        (
+            "deform_roi_pool fwd+bwd",
+            "512 RoIs of 32-256 px, 256 ch, 1/8 scale (100 x 168), 7x7, offsets",
+            lambda: backward(ops.deform_roi_pool(fpn_level, dpool_rois, dpool_offset, (7, 7), 0.125, 0, 0.1)),
         ),
         (
             "dynamic_scatter mean fwd+bwd",
