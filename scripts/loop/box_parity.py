@@ -89,4 +89,5 @@ def match(ref: Detections, other: Detections, min_iou: float = MATCH_IOU) -> dic
         matched_fraction=len(pairs) / total if total else 1.0,
         min_iou=min((float(overlaps[i, j]) for i, j in pairs), default=None),
         max_score_diff=float(max(score_diffs, default=0.0)),
+        mean_score_diff=float(np.mean(score_diffs)) if score_diffs else 0.0,
     )

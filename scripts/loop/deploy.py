@@ -7,7 +7,12 @@ raw head outputs (PyTorch with mmdeploy's rewrites, i.e. the exported graph)
 and the final boxes after post-processing (the original PyTorch model against
 mmdeploy's backend model, matched by IoU and label). It times both runtimes,
 writes ``report.json`` and ``report.md`` next to the model, and exits 1 when
-parity misses its thresholds. A TensorRT deploy config on a machine without
+parity misses its thresholds.
+
+``--int8`` also quantizes the exported model (onnxruntime's static quantizer, calibrated on
+``--calibration-frames`` training frames, or on the frames of ``--calibration INFO_PKL``), evaluates the
+float32 and the INT8 deployed models on the validation set with the config's evaluator, and fails
+(exit 1) when any AP falls by more than ``--max-ap-drop`` points. A TensorRT deploy config on a machine without
 a CUDA GPU and the ``tensorrt`` package is skipped with a message (exit 0).
 """
 
@@ -21,8 +26,10 @@ from scripts.cli import run
 from scripts.loop import quiet, tracking
 from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
 from scripts.loop.export import BACKENDS, backend_of, check_backend_package, check_exportable, export, unavailable
+from scripts.loop.int8 import MAX_AP_DROP, check_int8_backend, int8_model, verify_int8
 from scripts.loop.latency import measure
 from scripts.loop.parity import Pair, compare, summarise
+from scripts.loop.quantize import CALIBRATION_FRAMES, calibration_samples
 from scripts.loop.report import metrics, write_report
 from scripts.settings import current
 
@@ -82,9 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=3, help="validation samples to compare and time")
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per sample and runtime")
     parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/deploy")
+    parser.add_argument("--int8", action="store_true", help="also quantize to INT8 and report its AP drop")
+    parser.add_argument("--calibration", metavar="INFO_PKL", help="INT8 calibration frames (default: training set)")
+    parser.add_argument("--calibration-frames", type=int, default=CALIBRATION_FRAMES)
+    parser.add_argument("--max-ap-drop", type=float, default=MAX_AP_DROP, help="INT8 verdict, in AP points")
     args = parser.parse_args(argv)
     quiet.install()
     deploy_cfg, model_cfg = checked_inputs(args.deploy_config, args.model_config, args.checkpoint)
+    if args.int8:
+        check_int8_backend(deploy_cfg, args.deploy_config)
+        calibration = calibration_samples(model_cfg, args.calibration, args.calibration_frames)
     backend = backend_of(deploy_cfg)
     reason = unavailable(backend)
     if reason:
@@ -97,23 +111,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"exporting {args.model_config} with {args.deploy_config} -> {out}", flush=True)
     model_path = export(deploy_cfg, model_cfg, args.checkpoint, samples[0], out, device)
     print(f"comparing PyTorch and {backend} on {len(samples)} validation samples", flush=True)
-    report = verify(Pair(deploy_cfg, model_cfg, args.checkpoint, model_path, device), samples, args.repeat)
+    pair = Pair(deploy_cfg, model_cfg, args.checkpoint, model_path, device)
+    report = verify(pair, samples, args.repeat)
     report.update(model_config=args.model_config, deploy_config=args.deploy_config, checkpoint=args.checkpoint,
                   model=str(model_path), onnx=str(out / "end2end.onnx"))  # fmt: skip
+    if args.int8:
+        print(f"quantizing to INT8 on {len(calibration)} calibration frames; evaluating float32 and INT8", flush=True)
+        int8_path = int8_model(deploy_cfg, pair, out / "end2end.onnx", calibration)
+        int8_pair = Pair(deploy_cfg, model_cfg, args.checkpoint, int8_path, device)
+        report["int8"] = dict(model=str(int8_path), calibration=calibration,
+                              **verify_int8(pair, int8_pair, samples, args.repeat, args.max_ap_drop))  # fmt: skip
     write_report(report, out)
     print((out / "report.md").read_text())
     print(f"report: {out / 'report.json'}, {out / 'report.md'}")
+    int8_files = model_files(Path(report["int8"]["model"])) if args.int8 else []
+    reports = [out / "report.json", out / "report.md"]
     run_id = tracking.log_run(
         load_config(args.model_config),
         args.model_config,
         "deploy",
         metrics(report),
-        list(dict.fromkeys([Path(report["onnx"]), *model_files(model_path), out / "report.json", out / "report.md"])),
+        list(dict.fromkeys([Path(report["onnx"]), *model_files(model_path), *int8_files, *reports])),
         deploy_config=args.deploy_config,
         checkpoint=args.checkpoint,
     )
     print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
-    return 0 if report["passed"] else 1
+    return 0 if report["passed"] and report.get("int8", {}).get("passed", True) else 1
 
 
 if __name__ == "__main__":

@@ -126,10 +126,19 @@ def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path, devic
             target = out / "end2end.engine"
             shutil.move(str(Path(tmp) / "end2end.engine"), target)
         elif backend_of(deploy_cfg) == "openvino":
-            from mmdeploy.backend.openvino import OpenVINOManager
-
-            OpenVINOManager.to_backend([str(target)], tmp, deploy_cfg)
-            for suffix in (".bin", ".xml"):  # the .xml last: it names the weights next to it
-                shutil.move(str(Path(tmp) / f"end2end{suffix}"), out / f"end2end{suffix}")
-            target = out / "end2end.xml"
+            target = to_openvino(deploy_cfg, target)
     return target
+
+
+def to_openvino(deploy_cfg, onnx_path: Path) -> Path:
+    """OpenVINO IR (``<stem>.xml`` + ``.bin``) of ``onnx_path``, beside it, each file written whole."""
+    from mmdeploy.backend.openvino import OpenVINOManager
+
+    out = onnx_path.parent
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        staged = Path(tmp) / onnx_path.name  # mmdeploy names the IR after the ONNX file
+        shutil.copy(onnx_path, staged)
+        OpenVINOManager.to_backend([str(staged)], tmp, deploy_cfg)
+        for suffix in (".bin", ".xml"):  # the .xml last: it names the weights next to it
+            shutil.move(str(staged.with_suffix(suffix)), out / f"{onnx_path.stem}{suffix}")
+    return out / f"{onnx_path.stem}.xml"

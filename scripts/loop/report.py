@@ -38,7 +38,33 @@ def markdown(report: dict) -> str:
             for s in report["samples"]
         ],
     ]
+    if "int8" in report:
+        lines += ["", *int8_markdown(report["int8"], backend)]
     return "\n".join(lines) + "\n"
+
+
+def int8_markdown(int8: dict, backend: str) -> list[str]:
+    """The INT8 section: verdict by AP drop, APs side by side, box parity and latency change."""
+    lat, ap = int8["latency"], int8["ap"]
+    return [
+        f"## INT8 ({backend}, `{int8['model']}`, calibrated on {len(int8['calibration'])} training frames)",
+        "",
+        f"- verdict: **{'pass' if int8['passed'] else 'FAIL'}**: largest AP drop {int8['ap_drop']:.2f} points "
+        f"(threshold {int8['max_ap_drop']:g}), float32 deployed vs INT8 on the validation set",
+        f"- final boxes against PyTorch: {int8['boxes_matched']} of {int8['boxes_reference']} matched "
+        f"(IoU >= {MATCH_IOU}, same label); worst sample {int8['min_matched_fraction']:.3f}; score |diff| "
+        f"mean {int8['mean_score_diff']:.3g}, max {int8['max_score_diff']:.3g}; raw outputs max |diff| "
+        f"{int8['max_abs_diff']:.3g} (not judged: INT8 rounds activations)",
+        f"- latency: float32 median {lat['fp32']['median_ms']} ms (p90 {lat['fp32']['p90_ms']}), INT8 median "
+        f"{lat['int8']['median_ms']} ms (p90 {lat['int8']['p90_ms']}), speed-up {lat['speedup_median']}x",
+        "",
+        "| AP | float32 | INT8 | change |",
+        "| --- | --- | --- | --- |",
+        *[
+            f"| {k} | {v:.2f} | {ap['int8'].get(k, float('nan')):.2f} | {ap['int8'].get(k, float('nan')) - v:+.2f} |"
+            for k, v in ap["fp32"].items()
+        ],
+    ]
 
 
 def write_report(report: dict, out: Path) -> tuple[Path, Path]:
@@ -62,4 +88,16 @@ def metrics(report: dict) -> dict:
         deployed_median_ms=lat[backend]["median_ms"],
         deployed_p90_ms=lat[backend]["p90_ms"],
         speedup_median=lat["speedup_median"],
+        **(int8_metrics(report["int8"]) if "int8" in report else {}),
+    )
+
+
+def int8_metrics(int8: dict) -> dict:
+    """The INT8 figures as MLflow metrics."""
+    return dict(
+        int8_ap_drop=int8["ap_drop"],
+        int8_passed=float(int8["passed"]),
+        int8_median_ms=int8["latency"]["int8"]["median_ms"],
+        int8_min_matched_fraction=int8["min_matched_fraction"],
+        int8_mean_score_diff=int8["mean_score_diff"],
     )
