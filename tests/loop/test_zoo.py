@@ -1,6 +1,7 @@
-"""The zoo matrix's CI subset: one family per op group, run through the same probe code and subprocess
-runner as `nox -s zoo` (scripts/loop/zoo/), with real outcomes asserted: a finite loss, parameters that
-changed, and boxes of the right shape predicted on a real frame."""
+"""The zoo matrix's CI subset: one family per op group, and the 2D families our mmdet/mmcv patches change,
+run through the same probe code and subprocess runner as `nox -s zoo` (scripts/loop/zoo/), with real
+outcomes asserted: a finite loss, parameters that changed, and boxes of the right shape predicted on a
+real frame."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def _assert_green(result: dict, box_width: int) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "box_width"),
-    [("PointPillars", 7), ("SMOKE", 7), ("RetinaNet", 4)],
-    ids=["pillar", "camera-3d", "2d"],
+    [("PointPillars", 7), ("SMOKE", 7), ("RetinaNet", 4), ("SSD", 4), ("DCNv2 mdpool", 4)],
+    ids=["pillar", "camera-3d", "2d", "2d-ssd-head-patch", "2d-deform-roi-pool-cpu"],
 )
 def test_family_builds_trains_and_predicts(name, box_width, log_dir):
     _assert_green(_run(name, log_dir), box_width)

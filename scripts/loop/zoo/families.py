@@ -177,6 +177,7 @@ FAMILIES_2D = (
     _det("CornerNet", "cornernet/cornernet_hourglass104_8xb6-210e-mstest_coco.py", "2d-conv"),
     _det("DCN", "dcn/faster-rcnn_r50-dconv-c3-c5_fpn_1x_coco.py", "2d-deform"),
     _det("DCNv2", "dcnv2/faster-rcnn_r50-mdconv-c3-c5_fpn_1x_coco.py", "2d-deform"),
+    _det("DCN dpool", "dcn/faster-rcnn_r50_fpn_dpool_1x_coco.py", "2d-deform"),
     _det("DCNv2 mdpool", "dcnv2/faster-rcnn_r50_fpn_mdpool_1x_coco.py", "2d-deform"),
     _det("VFNet", "vfnet/vfnet_r50_fpn_1x_coco.py"),
     _det("RepPoints", "reppoints/reppoints-moment_r50_fpn-gn_head-gn_1x_coco.py", "2d-deform"),
@@ -199,8 +200,6 @@ FAMILIES_2D = (
 )
 
 FAMILIES = FAMILIES_3D + FAMILIES_2D
-# The CI subset (tests/loop/test_zoo.py): one family per op group.
-CI_SUBSET = ("PointPillars", "SECOND", "3DSSD", "SMOKE", "RetinaNet")
 
 
 def by_name(name: str) -> Family:

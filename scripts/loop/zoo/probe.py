@@ -94,6 +94,8 @@ def train_inputs(family: Family, cfg) -> dict:
             gt.centers_2d = torch.rand(len(gt), 2) * 100
             gt.depths = torch.rand(len(gt)) * 40 + 5
             sample.gt_instances.centers_2d, sample.gt_instances.depths = gt.centers_2d, gt.depths
+            if head.get("pred_attrs"):  # nuScenes attributes, as its info files carry them (FCOS3D, PGD)
+                gt.attr_labels = torch.randint(0, head.get("num_attrs", 9), (len(gt),))
             meta = dict(cam2img=calib["cam2img"], lidar2img=calib["lidar2img"], pad_shape=(128, 256))
             sample.set_metainfo(dict(meta, affine_aug=False, trans_mat=np.eye(3, dtype=np.float32)))
     return data
