@@ -3,6 +3,10 @@
 ``python -m scripts.loop.benchmark latency [--frames N --repeat R]``
     PointPillars (configs/pointpillars_lidar-custom-3class.py) on generated
     frames: PyTorch (as exported) vs ONNX Runtime, same inputs, median/p90.
+``python -m scripts.loop.benchmark deploy [--frames N --repeat R --checkpoint NAME=PATH --datasets DIR]``
+    Every deploy runtime (PyTorch eager, ONNX Runtime, OpenVINO, INT8) x model (PointPillars,
+    CenterPoint-pillar, RetinaNet-R18) in one run; writes its table into docs/benchmarks.md
+    (``scripts.loop.bench_deploy``).
 ``python -m scripts.loop.benchmark train-iter [--frames N]``
     Seconds per training iteration (batch 2) over one epoch, first 2 skipped.
 ``python -m scripts.loop.benchmark setup [--cold]``
@@ -130,11 +134,25 @@ def main(argv: list[str] | None = None) -> int:
     lat.add_argument("--repeat", type=int, default=10)
     it = sub.add_parser("train-iter")
     it.add_argument("--frames", type=int, default=24)
+    dep = sub.add_parser("deploy")
+    dep.add_argument("--frames", type=int, default=3)
+    dep.add_argument("--repeat", type=int, default=10)
+    dep.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
+                     help="a trained checkpoint for a model (PointPillars=PATH): AP changes")  # fmt: skip
+    dep.add_argument("--datasets", type=Path, help="a dataset root to use instead of generated frames")
+    dep.add_argument("--models", nargs="+", default=None, help="default: all")
+    dep.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     setup = sub.add_parser("setup")
     setup.add_argument("--cold", action="store_true")
     args = parser.parse_args(argv)
     if args.which == "latency":
         result = latency(args.frames, args.repeat)
+    elif args.which == "deploy":
+        from scripts.loop.bench_deploy import MODELS, deploy_table
+
+        checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
+        models = args.models or list(MODELS)
+        result = deploy_table(args.frames, args.repeat, checkpoints, args.datasets, models, args.doc)
     elif args.which == "train-iter":
         result = train_iteration(args.frames)
     else:
