@@ -1,8 +1,17 @@
-"""Fixtures shared by the training tests: a tiny generated LiDAR dataset."""
+"""Fixtures shared by the training tests: a tiny generated LiDAR dataset, and a model that learned it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
+
+from scripts.settings import REPO_ROOT, current
+
+LEARNED_CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
+LEARNED_EPOCHS = 80  # 4 frames, batch 2: 160 iterations
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +24,26 @@ def datasets(tmp_path_factory):
     generate(root / "synthetic", train=4, val=1, seed=7)
     convert(root / "synthetic")
     return root
+
+
+def run_module(module: str, *args: str, env: dict) -> subprocess.CompletedProcess:
+    """``python -m module args`` from the repository root; fails the test with the output's tail."""
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env=env)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="session")
+def learned(datasets, tmp_path_factory) -> str:
+    """The CPU PointPillars overfit on the four training frames through ``nox -s train``'s code path (no flip,
+    seed 0): the checkpoint of a model that detects, trained once per session (test_learning checks it)."""
+    env = {**os.environ, **current().with_(datasets=datasets).config_env()}
+    work = tmp_path_factory.mktemp("learned")
+    no_flip = "train_dataloader.dataset.pipeline.2.flip_ratio_bev_horizontal=0.0"  # overfit the frames as they are
+    options = [no_flip, f"train_cfg.max_epochs={LEARNED_EPOCHS}", f"train_cfg.val_interval={LEARNED_EPOCHS + 1}",
+               "randomness.seed=0", f"default_hooks.checkpoint.interval={LEARNED_EPOCHS}",
+               "default_hooks.logger.interval=20"]  # fmt: skip
+    env["MMLAB_TRACKING_PATH"] = str(work / "mlflow")
+    run_module("scripts.loop.train", LEARNED_CONFIG, "--work-dir", str(work), "--cfg-options", *options, env=env)
+    return str(work / f"epoch_{LEARNED_EPOCHS}.pth")

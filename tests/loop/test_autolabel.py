@@ -132,3 +132,55 @@ def test_cvat_prelabels_read_back(labelled, tmp_path):
         scores = [float(c.find("attribute[@name='score']").text) for c in cuboids]
         assert scores == pytest.approx(pred.scores, abs=1e-5)
         assert all(c.get("source") == "auto" and c.find("attribute[@name='reviewed']").text == "False" for c in cuboids)
+
+
+def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_evaluate(learned, datasets, tmp_path):
+    """The round trip: frames -> auto-labels of the overfit model (tests/loop/conftest.py ``learned``) -> the
+    same Car AP against the true labels as the model's own predictions -> convert -> train -> evaluate."""
+    from extensions.evaluation.lidar_metric import average_precision
+    from extensions.geometry import centre_to_bottom
+    from extensions.io.labels import read_labels
+    from extensions.io.points import read_bin
+    from scripts.data.convert_lidar import convert
+    from scripts.loop.autolabel.__main__ import autolabel
+    from scripts.loop.infer.model import load_detector
+    from scripts.settings import current
+    from tests.loop.conftest import run_module
+
+    truth = datasets / "synthetic"
+    names = (truth / "splits" / "train.txt").read_text().split()
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for name in names:
+        (frames / f"{name}.bin").write_bytes((truth / "points" / f"{name}.bin").read_bytes())
+    spec, _, detector = load_detector(CONFIG, learned, None)
+    out = tmp_path / "prelabelled" / "synthetic"
+    manifest = json.loads(autolabel(detector, spec, frames, out, "custom", 0.3).read_text())
+    car = detector.classes.index("Car")
+    predicted, labelled = [], []
+    for name in names:
+        true = read_labels(truth / "labels" / f"{name}.txt")
+        gt = centre_to_bottom(true.boxes[[n == "Car" for n in true.names]])
+        pred = detector.detect(read_bin(frames / f"{name}.bin"), None, 0.3)
+        keep = pred.labels == car
+        predicted.append(dict(gt=gt, pred=pred.boxes[keep], score=pred.scores[keep]))
+        auto = read_labels(out / "labels" / f"{name}.txt")
+        cars = [n == "Car" for n in auto.names]
+        scores = np.array([o["score"] for o in manifest["frames"][name]])[cars]
+        labelled.append(dict(gt=gt, pred=centre_to_bottom(auto.boxes[cars]), score=scores))
+    ap_predictions, ap_labels = (average_precision(f, 0.7, "bev") for f in (predicted, labelled))
+    assert ap_predictions >= 90, ap_predictions  # the model detects
+    assert ap_labels == pytest.approx(ap_predictions, abs=1e-6)
+
+    # the reviewed pre-labels become training data: train one epoch on them and evaluate
+    (out / "splits" / "train.txt").write_text((out / "splits" / "val.txt").read_text())
+    convert(out)
+    env = {**os.environ, **current().with_(datasets=out.parent).config_env(),
+           "MMLAB_TRACKING_PATH": str(tmp_path / "mlflow")}  # fmt: skip
+    work = tmp_path / "work"
+    run_module("scripts.loop.train", CONFIG, "--work-dir", str(work), "--cfg-options", "train_cfg.max_epochs=1",
+               "train_cfg.val_interval=2", f"load_from={learned}", env=env)  # fmt: skip
+    run_module("scripts.loop.evaluate", CONFIG, str(work / "epoch_1.pth"), "--work-dir", str(tmp_path / "eval"),
+               "--frames", "1", env=env)  # fmt: skip
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["lidar/Car/BEV_AP40"] >= 50, metrics  # fine-tuned one epoch on its own labels: still detects

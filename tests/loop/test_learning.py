@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from scripts.settings import REPO_ROOT, current
+from scripts.settings import current
+from tests.loop.conftest import LEARNED_CONFIG as CONFIG
+from tests.loop.conftest import run_module
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
-CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
-EPOCHS = 80  # 4 frames, batch 2: 160 iterations
-NO_FLIP = "train_dataloader.dataset.pipeline.2.flip_ratio_bev_horizontal=0.0"  # overfit the frames as they are
 ON_TRAINING_FRAMES = "test_dataloader.dataset.ann_file=lidar_infos_train.pkl"
-
-
-def _run(module: str, *args: str, env: dict) -> None:
-    result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                            env=env)  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
 
 
 def _yaw_errors(checkpoint: str, datasets) -> tuple[list[float], int]:
@@ -61,15 +52,12 @@ def _yaw_errors(checkpoint: str, datasets) -> tuple[list[float], int]:
     return errors, cars
 
 
-def test_cpu_pointpillars_overfits_four_frames(datasets, tmp_path):
+def test_cpu_pointpillars_overfits_four_frames(learned, datasets, tmp_path):
+    """The ``learned`` fixture trains (tests/loop/conftest.py); this evaluates it on the frames it saw."""
     env = {**os.environ, **current().with_(datasets=datasets).config_env()}
-    work = tmp_path / "work"
-    options = [NO_FLIP, f"train_cfg.max_epochs={EPOCHS}", f"train_cfg.val_interval={EPOCHS + 1}", "randomness.seed=0",
-               f"default_hooks.checkpoint.interval={EPOCHS}", "default_hooks.logger.interval=20"]  # fmt: skip
-    _run("scripts.loop.train", CONFIG, "--work-dir", str(work), "--cfg-options", *options, env=env)
-    checkpoint = str(work / f"epoch_{EPOCHS}.pth")
-    _run("scripts.loop.evaluate", CONFIG, checkpoint, "--work-dir", str(tmp_path / "eval"), "--frames", "1",
-         "--cfg-options", ON_TRAINING_FRAMES, env=env)  # fmt: skip
+    checkpoint = learned
+    run_module("scripts.loop.evaluate", CONFIG, checkpoint, "--work-dir", str(tmp_path / "eval"), "--frames", "1",
+               "--cfg-options", ON_TRAINING_FRAMES, env=env)  # fmt: skip
 
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["lidar/Car/BEV_AP40"] >= 90, metrics
