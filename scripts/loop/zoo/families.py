@@ -165,7 +165,8 @@ FAMILIES_2D = (
     _det("SSD", "ssd/ssd300_coco.py"),
     _det("DETR", "detr/detr_r50_8xb2-150e_coco.py", "2d-transformer"),
     _det("Deformable DETR", "deformable_detr/deformable-detr_r50_16xb2-50e_coco.py", "2d-transformer"),
-    _det("DINO", "dino/dino-4scale_r50_8xb2-12e_coco.py", "2d-transformer"),
+    # two-stage DINO keeps its 900 best encoder tokens: a 128 x 128 image has only 340
+    _det("DINO", "dino/dino-4scale_r50_8xb2-12e_coco.py", "2d-transformer", image_shapes=(3, 256, 256)),
     _det("Conditional DETR", "conditional_detr/conditional-detr_r50_8xb2-50e_coco.py", "2d-transformer"),
     _det("DAB-DETR", "dab_detr/dab-detr_r50_8xb2-50e_coco.py", "2d-transformer"),
     _det("Sparse R-CNN", "sparse_rcnn/sparse-rcnn_r50_fpn_1x_coco.py", "2d-roi"),

@@ -68,7 +68,7 @@ def train_inputs(family: Family, cfg) -> dict:
     if family.scope == "mmdet":
         from mmdet.testing import demo_mm_inputs
 
-        return demo_mm_inputs(batch_size=2, image_shapes=(3, 128, 128), **family.inputs)
+        return demo_mm_inputs(**{"batch_size": 2, "image_shapes": (3, 128, 128), **family.inputs})
     from mmdet3d.testing import create_detector_inputs
 
     from scripts.loop.zoo.frames import kitti_calibration
