@@ -162,7 +162,7 @@ FAMILIES_2D = (
     _det("ATSS", "atss/atss_r50_fpn_1x_coco.py"),
     _det("YOLOX", "yolox/yolox_tiny_8xb8-300e_coco.py", "2d-conv", DET_DEPLOY),
     _det("YOLOv3", "yolo/yolov3_mobilenetv2_8xb24-320-300e_coco.py"),
-    _det("SSD", "ssd/ssd300_coco.py"),
+    _det("SSD", "ssd/ssd300_coco.py", image_shapes=(3, 300, 300)),  # its extra layers shrink 300 px to 1 px
     _det("DETR", "detr/detr_r50_8xb2-150e_coco.py", "2d-transformer"),
     _det("Deformable DETR", "deformable_detr/deformable-detr_r50_16xb2-50e_coco.py", "2d-transformer"),
     # two-stage DINO keeps its 900 best encoder tokens: a 128 x 128 image has only 340
