@@ -112,7 +112,9 @@ def train_step(model, family: Family, cfg) -> dict:
     optim_cfg.pop("loss_scale", None)
     optim = build_optim_wrapper(model, optim_cfg)
     before = {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
-    MessageHub.get_current_instance().update_info("iter", 0)
+    hub = MessageHub.get_current_instance()  # what the runner tells the model: TOOD's head reads the epoch
+    hub.update_info("iter", 0)
+    hub.update_info("epoch", 0)
     log_vars = model.train_step(train_inputs(family, cfg), optim)
     loss = float(torch.as_tensor(log_vars["loss"]).detach())
     if not math.isfinite(loss):
