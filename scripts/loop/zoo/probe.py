@@ -122,7 +122,9 @@ def train_step(model, family: Family, cfg) -> dict:
     params = dict(model.named_parameters())
     changed = sum(not torch.equal(params[name].detach(), value) for name, value in before.items())
     if changed == 0:
-        raise AssertionError(f"no parameter changed in the optimizer step (loss {loss:.4g})")
+        norm = hub.log_scalars.get("train/grad_norm")  # OptimWrapper's clip_grad logs it
+        why = f"; the gradient norm is {norm.current():.4g}, which clip_grad scales to a zero step" if norm else ""
+        raise AssertionError(f"no parameter changed in the optimizer step (loss {loss:.4g}{why})")
     return dict(loss=loss, changed_params=changed, params=len(before))
 
 
