@@ -185,7 +185,8 @@ FAMILIES_2D = (
     _det("FSAF", "fsaf/fsaf_r50_fpn_1x_coco.py"),
     _det("FoveaBox", "foveabox/fovea_r50_fpn_4xb4-1x_coco.py"),
     _det("AutoAssign", "autoassign/autoassign_r50-caffe_fpn_1x_coco.py"),
-    _det("DDOD", "ddod/ddod_r50_fpn_1x_coco.py"),
+    # mmcv's deform_conv wants each map at least kernel-sized before padding: P7 of 384 px is 3 x 3
+    _det("DDOD", "ddod/ddod_r50_fpn_1x_coco.py", image_shapes=(3, 384, 384)),
     _det("YOLOF", "yolof/yolof_r50-c5_8xb8-1x_coco.py"),
     _det("FreeAnchor 2D", "free_anchor/freeanchor_r50_fpn_1x_coco.py"),
     _det("RTMDet", "rtmdet/rtmdet_tiny_8xb32-300e_coco.py"),
