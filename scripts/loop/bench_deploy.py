@@ -103,7 +103,7 @@ def rows(name: str, variants: list[Variant], trained: bool) -> list[str]:
         p = v.parity
         boxes = f"{p['boxes_matched']}/{p['boxes_reference']}" if p else "reference"
         raw = f"{p['max_abs_diff']:.2g}" if p else "-"
-        ap = "-" if not p else (f"{v.ap_change:+.2f}" if trained else "random weights")
+        ap = "-" if not p else (f"{v.ap_change + 0.0:+.2f}" if trained else "random weights")  # no "-0.00"
         lines.append(f"| {name} | {v.runtime} | {v.precision} | {s['median_ms']:.1f} | {s['p90_ms']:.1f} | "
                      f"{eager / s['median_ms']:.2f}x | {raw} | {boxes} | {ap} |")  # fmt: skip
     return lines
