@@ -13,7 +13,7 @@ parity misses its thresholds.
 ``--calibration-frames`` training frames, or on the frames of ``--calibration INFO_PKL``), evaluates the
 float32 and the INT8 deployed models on the validation set with the config's evaluator, and fails
 (exit 1) when any AP falls by more than ``--max-ap-drop`` points. A TensorRT deploy config on a machine without
-a CUDA GPU and the ``tensorrt`` package is skipped with a message (exit 0).
+a CUDA GPU and the ``tensorrt`` package stops with a paragraph (exit 2).
 """
 
 from __future__ import annotations
@@ -102,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     backend = backend_of(deploy_cfg)
     reason = unavailable(backend)
     if reason:
-        print(f"skipped: {args.deploy_config} deploys to {backend}, and {reason} on this machine. "
-              "Nothing was exported; use configs/deploy/*_onnxruntime_*.py here.")  # fmt: skip
-        return 0
+        raise UsageError(
+            f"{args.deploy_config} deploys to {backend}, and {reason} on this machine, so nothing was exported. "
+            "Run it where TensorRT runs, or use configs/deploy/*_onnxruntime_*.py or *_openvino_*.py here."
+        )
     device = "cuda:0" if backend == "tensorrt" else "cpu"
     out = Path(args.work_dir or current().checkpoints / Path(args.model_config).stem / "deploy")
     samples = validation_samples(model_cfg, args.samples)
