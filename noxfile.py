@@ -121,7 +121,7 @@ def link(session: nox.Session) -> None:
 
 @nox.session
 def deploy(session: nox.Session) -> None:
-    """Export, verify and time: -- configs/deploy/D.py configs/X.py CHECKPOINT [--samples N]."""
+    """Export, verify and time: -- configs/deploy/D.py configs/X.py CHECKPOINT [--samples N] [--int8]."""
     _run_in_stack(session, "scripts.loop.deploy")
 
 
