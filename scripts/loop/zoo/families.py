@@ -175,7 +175,10 @@ FAMILIES_2D = (
     _det("PAA", "paa/paa_r50_fpn_1x_coco.py"),
     _det("TOOD", "tood/tood_r50_fpn_1x_coco.py"),
     _det("CenterNet", "centernet/centernet-update_r50-caffe_fpn_ms-1x_coco.py"),
-    _det("CornerNet", "cornernet/cornernet_hourglass104_8xb6-210e-mstest_coco.py", "2d-conv"),
+    # the hourglass halves a 128 px image down to 1 x 1 maps, where batch norm over 2 values explodes the gradient
+    _det(
+        "CornerNet", "cornernet/cornernet_hourglass104_8xb6-210e-mstest_coco.py", "2d-conv", image_shapes=(3, 512, 512)
+    ),
     _det("DCN", "dcn/faster-rcnn_r50-dconv-c3-c5_fpn_1x_coco.py", "2d-deform"),
     _det("DCNv2", "dcnv2/faster-rcnn_r50-mdconv-c3-c5_fpn_1x_coco.py", "2d-deform"),
     _det("DCN dpool", "dcn/faster-rcnn_r50_fpn_dpool_1x_coco.py", "2d-deform"),
