@@ -80,7 +80,7 @@ def measure(variants: list[Variant], samples: list[str], repeat: int) -> None:
         data, args = reference.inputs(sample)
         for v in variants:
             if v.pair is None:
-                v.times += timed(lambda data=data, args=args: reference.run_torch(data, args), repeat)
+                v.times += timed(lambda data=data: reference.run_eager(data), repeat)
             else:
                 v.times += timed(lambda pair=v.pair, args=args: pair.run_deployed(args), repeat)
     for v in variants[1:]:

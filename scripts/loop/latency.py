@@ -27,12 +27,12 @@ def stats(times: list[float]) -> dict:
 
 
 def measure(pair, samples: list[str], repeat: int) -> dict:
-    """Raw forward latency of ``pair`` (a ``scripts.loop.parity.Pair``) on each sample, both runtimes,
-    with the median speed-up of the deployed model over PyTorch."""
+    """Raw forward latency of ``pair`` (a ``scripts.loop.parity.Pair``) on each sample: the original PyTorch
+    model (eager, no rewrites) and the deployed model, with the median speed-up of the deployed one."""
     torch_times, deployed_times = [], []
     for sample in samples:
         data, args = pair.inputs(sample)
-        torch_times += timed(lambda data=data, args=args: pair.run_torch(data, args), repeat)
+        torch_times += timed(lambda data=data: pair.run_eager(data), repeat)
         deployed_times += timed(lambda args=args: pair.run_deployed(args), repeat)
     latency = {"pytorch": stats(torch_times), pair.backend: stats(deployed_times)}
     latency["speedup_median"] = round(latency["pytorch"]["median_ms"] / latency[pair.backend]["median_ms"], 3)

@@ -50,6 +50,21 @@ class Pair:
         _sync(self.device)
         return [t.detach().cpu().numpy() for t in _flatten(out)]
 
+    def run_eager(self, data) -> None:
+        """The original model's raw forward (``mode="tensor"``, no mmdeploy rewrites): what PyTorch costs as
+        trained. The rewritten copy (``run_torch``) is the exported graph's reference, not a speed baseline:
+        on PointPillars its rewrites make it about 12 times slower than the original."""
+        import torch
+
+        model = self.torch_model
+        with torch.no_grad():
+            if getattr(model, "with_pts_bbox", False):  # MVX detectors (CenterPoint) have no tensor mode
+                metas = [sample.metainfo for sample in data["data_samples"]]
+                model.pts_bbox_head(model.extract_feat(data["inputs"], metas)[1])
+            else:
+                model(**data, mode="tensor")
+        _sync(self.device)
+
     def run_deployed(self, args) -> list[np.ndarray]:
         """Raw outputs of the deployed model, in the deploy config's output order."""
         outputs = self.deployed.wrapper(dict(zip(self.input_names, args, strict=True)))
