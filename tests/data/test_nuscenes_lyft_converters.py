@@ -127,7 +127,7 @@ def test_lyft_as_shipped_names_the_missing_lidar_file(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2, result.stderr[-2000:]
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
-    missing = LYFT / VERSION / "lidar" / "host-a101_lidar1_1240710385903083166.bin"
+    missing = LYFT.resolve() / VERSION / "lidar" / "host-a101_lidar1_1240710385903083166.bin"  # SRC is resolved
     assert f"{missing}: does not exist" in result.stderr and "sample_data.json" in result.stderr
     assert not out.exists() or not list(out.iterdir())
 
