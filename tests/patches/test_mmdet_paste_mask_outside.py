@@ -39,9 +39,11 @@ def test_cpu_paste_matches_the_whole_image_paste(where):
 
 def test_mask_head_predicts_empty_masks_for_boxes_outside_the_image():
     from mmdet.models.roi_heads.mask_heads.fcn_mask_head import FCNMaskHead
+    from mmdet.utils import register_all_modules
     from mmengine.config import ConfigDict
     from mmengine.structures import InstanceData
 
+    register_all_modules(init_default_scope=True)  # an earlier test may have left another default scope
     head = FCNMaskHead(num_convs=1, in_channels=4, conv_out_channels=4, num_classes=3)
     results = InstanceData(bboxes=torch.tensor(BOXES["left and above"]), labels=torch.tensor([0, 2]))
     results.scores = torch.tensor([0.9, 0.8])
