@@ -1,4 +1,4 @@
-"""Write files whole or not at all: a temporary name in the same folder, then a rename.
+"""Write files whole or not at all: a temporary name in the same folder, then a rename (and a file's sha256).
 
 Standard library only, so that the host-side tooling (scripts/stack/) and the
 ML loop and data tools (scripts/loop/, scripts/data/) share it. A reader sees
@@ -8,6 +8,7 @@ killed leaves at most a hidden ``.<name>.<pid>.tmp`` beside the target.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -50,3 +51,12 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256 (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

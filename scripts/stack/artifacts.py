@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import urllib.request
 from pathlib import Path
 
 from extensions.errors import MmlabError
-from scripts.files import atomic_path
+from scripts.files import atomic_path, sha256_of
 from scripts.settings import current
 from scripts.stack.pins import Pin, version_key
 
 
 class ArtifactError(MmlabError):
     """An artifact could not be fetched or does not match its pin."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def artifact_path(pin: Pin) -> Path:

@@ -14,7 +14,6 @@ every machine until one of those two is changed on purpose:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import re
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from extensions.errors import MmlabError
 from scripts.cli import run
+from scripts.files import sha256_of
 from scripts.settings import REPO_ROOT, Settings, current
 
 REQUIREMENTS = REPO_ROOT / "requirements" / "stack.txt"
@@ -44,10 +44,6 @@ HEADER = f"""\
 
 class LockError(MmlabError):
     """uv is missing or is not the pinned version, or it could not resolve stack.txt."""
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def pinned_uv_version() -> str:

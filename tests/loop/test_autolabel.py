@@ -64,7 +64,7 @@ def test_custom_prelabels_read_back_convert_and_evaluate(labelled, tmp_path):
     from extensions.evaluation.lidar_metric import average_precision
     from extensions.io.labels import parse_labels
     from scripts.data.convert_lidar import convert
-    from scripts.loop.autolabel.__main__ import sha256
+    from scripts.files import sha256_of as sha256
 
     tmp, _spec, detector, _frames, predictions = labelled
     out = tmp_path / "prelabelled"

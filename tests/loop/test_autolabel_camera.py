@@ -61,7 +61,7 @@ def _autolabel(tmp, images, out, *extra):
 def test_coco_prelabels_load_in_mmdet_with_the_predicted_boxes(camera, tmp_path):
     from mmdet.datasets import CocoDataset
 
-    from scripts.loop.autolabel.__main__ import sha256
+    from scripts.files import sha256_of as sha256
 
     tmp, images, expected, classes = camera
     result = _autolabel(tmp, images, tmp_path / "out")

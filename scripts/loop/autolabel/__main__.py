@@ -12,11 +12,11 @@ the checkpoint's sha256 and each box's score. OUT is written whole or not at all
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
 from scripts.cli import run
+from scripts.files import sha256_of
 from scripts.loop import quiet
 from scripts.loop.autolabel import camera
 from scripts.loop.autolabel.formats import FORMATS, PreLabels
@@ -25,14 +25,6 @@ from scripts.loop.infer import sources
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.records import objects
 from scripts.loop.infer.runner import frames_of, staged
-
-
-def sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def autolabel(
@@ -47,7 +39,7 @@ def autolabel(
         model=spec.config,
         runtime=spec.runtime,
         checkpoint=spec.checkpoint,
-        checkpoint_sha256=sha256(spec.checkpoint),
+        checkpoint_sha256=sha256_of(spec.checkpoint),
         score_thr=score_thr,
     )
     try:
@@ -102,7 +94,7 @@ def _camera(args: argparse.Namespace) -> int:
     cfg = load_config(args.model)
     check_checkpoint(cfg, args.checkpoint, args.model)
     provenance = dict(model=args.model, runtime="pytorch", checkpoint=args.checkpoint,
-                      checkpoint_sha256=sha256(args.checkpoint), score_thr=args.score_thr)  # fmt: skip
+                      checkpoint_sha256=sha256_of(args.checkpoint), score_thr=args.score_thr)  # fmt: skip
     written = camera.autolabel_images(cfg, args.model, args.checkpoint, args.frames, args.out, fmt, args.score_thr,
                                       provenance)  # fmt: skip
     print(f"pre-labels ({fmt}, score >= {args.score_thr}, unreviewed): {written}")
