@@ -9,6 +9,9 @@
     (``scripts.loop.bench_deploy``).
 ``python -m scripts.loop.benchmark train-iter [--frames N]``
     Seconds per training iteration (batch 2) over one epoch, first 2 skipped.
+``python -m scripts.loop.benchmark infer-memory [--frames N]``
+    Peak memory of ``scripts.loop.infer`` on generated bags of N and 4N clouds (it streams: the two
+    should match), with frames/s and the output sizes (``scripts.loop.bench_infer``).
 ``python -m scripts.loop.benchmark setup [--cold]``
     Wall time of ``nox -s setup``: warm (the stack is built), or cold (a new
     venv and an empty cache in a temporary folder: downloads and mmcv compile).
@@ -142,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     dep.add_argument("--datasets", type=Path, help="a dataset root to use instead of generated frames")
     dep.add_argument("--models", nargs="+", default=None, help="default: all")
     dep.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    mem = sub.add_parser("infer-memory")
+    mem.add_argument("--frames", type=int, default=500, help="N: the bags hold N and 4N clouds")
     setup = sub.add_parser("setup")
     setup.add_argument("--cold", action="store_true")
     args = parser.parse_args(argv)
@@ -153,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
         models = args.models or list(MODELS)
         result = deploy_table(args.frames, args.repeat, checkpoints, args.datasets, models, args.doc)
+    elif args.which == "infer-memory":
+        from scripts.loop.bench_infer import infer_memory
+
+        result = infer_memory(args.frames)
     elif args.which == "train-iter":
         result = train_iteration(args.frames)
     else:
