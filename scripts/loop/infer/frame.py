@@ -1,7 +1,7 @@
 """The one per-frame function: points in, boxes out (voxelize, network, post-process), timed per stage.
 
 Used by the bag and folder runner, by auto-labelling and by the ROS 2 node. The network runs in
-PyTorch or in ONNX Runtime (the model ``nox -s deploy`` exported: voxels in, raw head outputs out);
+PyTorch, ONNX Runtime or OpenVINO (the model ``nox -s deploy`` exported: voxels in, raw head outputs out);
 the pre-processing (the config's test pipeline after loading, then voxelization) and the
 post-processing (the head's ``predict_by_feat``) are the PyTorch model's own in both cases.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +18,8 @@ from extensions.errors import DataFormatError
 from extensions.io.fields import INTENSITY
 from scripts.loop.box_parity import Detections
 
-RUNTIMES = ("onnxruntime", "pytorch")
+RUNTIMES = ("onnxruntime", "openvino", "pytorch")
+OUTPUTS = ["cls_score0", "bbox_pred0", "dir_cls_pred0"]
 STAGES = ("decode", "voxelize", "network", "post-process")
 
 
@@ -84,7 +86,12 @@ class FrameDetector:
         if runtime == "onnxruntime":
             from mmdeploy.backend.onnxruntime import ORTWrapper
 
-            self.session = ORTWrapper(onnx, "cpu", ["cls_score0", "bbox_pred0", "dir_cls_pred0"])
+            self.session = ORTWrapper(onnx, "cpu", OUTPUTS)
+        elif runtime == "openvino":
+            from mmdeploy.backend.openvino import OpenVINOWrapper
+
+            ir = Path(onnx).with_suffix(".xml")
+            self.session = OpenVINOWrapper(str(ir if ir.is_file() else onnx), OUTPUTS)
 
     def detect(self, points: np.ndarray, timer: Timer | None = None, score_thr: float = 0.0) -> Detections:
         """Boxes (N, 7: x, y, z bottom, dx, dy, dz, yaw; LiDAR frame), scores and labels of one cloud

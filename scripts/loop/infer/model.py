@@ -1,5 +1,8 @@
 """MODEL on the command line: a deployed model folder (what ``nox -s deploy`` writes: ``end2end.onnx``
-and ``report.json``, which names the model config and the checkpoint), or a config plus ``--checkpoint``."""
+and ``report.json``, which names the model config and the checkpoint), or a config plus ``--checkpoint``.
+
+A deployed folder runs in ONNX Runtime (the default) or OpenVINO (its ``end2end.xml`` when an OpenVINO
+deploy wrote one, else the ONNX model, which OpenVINO reads directly)."""
 
 from __future__ import annotations
 
@@ -29,8 +32,6 @@ def _existing(path: str, base: Path) -> str:
 
 def resolve(model: str, checkpoint: str | None, runtime: str | None) -> ModelSpec:
     """What to load and run, or a paragraph saying what is missing."""
-    if runtime == "openvino":
-        raise UsageError("the OpenVINO runtime is not available yet (issue 14); use --runtime onnxruntime or pytorch")
     path = Path(model)
     if path.is_dir():
         report = path / "report.json"
@@ -56,9 +57,9 @@ def resolve(model: str, checkpoint: str | None, runtime: str | None) -> ModelSpe
         )
     if not checkpoint:
         raise UsageError(f"{model} is a config: pass its weights with --checkpoint CKPT")
-    if runtime == "onnxruntime":
+    if runtime in ("onnxruntime", "openvino"):
         raise UsageError(
-            f"--runtime onnxruntime needs the exported model: pass the folder `nox -s deploy` wrote for {model} "
+            f"--runtime {runtime} needs the exported model: pass the folder `nox -s deploy` wrote for {model} "
             "instead of the config, or use --runtime pytorch"
         )
     return ModelSpec(model, checkpoint, None, "pytorch")
