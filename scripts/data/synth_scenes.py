@@ -38,7 +38,8 @@ SIZES = {"Car": (4.1, 1.7, 1.56), "Pedestrian": (0.8, 0.6, 1.73), "Cyclist": (1.
 SPREAD = {"Car": (0.8, 1.22), "Pedestrian": (0.85, 1.15), "Cyclist": (0.9, 1.1)}
 SHARE = {"Car": 0.6, "Pedestrian": 0.25, "Cyclist": 0.15}
 INTENSITY = {"Car": 0.55, "Pedestrian": 0.3, "Cyclist": 0.4}
-# objects lie inside the detectors' range (x 0..69.12 m, |y| <= 39.68 m) with a margin
+# where objects are placed: (nearest, farthest, widest |y|) in metres; the default lies inside the full-size
+# detectors' range (x 0..69.12 m, |y| <= 39.68 m) with a margin
 FIELD = (3.0, 66.0, 37.0)
 # a labelled object the sensor sees with fewer points than this (occluded, far) is left unlabelled
 MIN_POINTS = 10
@@ -73,13 +74,13 @@ def _overlaps(a: np.ndarray, b: np.ndarray, gap: float) -> bool:
     return True
 
 
-def _place(rng: np.random.Generator, size: np.ndarray, taken: list[np.ndarray], yaw=None, side=0.0):
-    """A box of ``size`` on the ground at a free spot in the field (``side`` metres or more off the x axis),
+def _place(rng: np.random.Generator, size: np.ndarray, taken: list[np.ndarray], field, yaw=None, side=0.0):
+    """A box of ``size`` on the ground at a free spot in ``field`` (``side`` metres or more off the x axis),
     or None."""
     for _attempt in range(20):
-        distance, bearing = rng.uniform(FIELD[0], FIELD[1]), rng.uniform(-0.9, 0.9)
+        distance, bearing = rng.uniform(field[0], field[1]), rng.uniform(-0.9, 0.9)
         x, y = distance * np.cos(bearing), distance * np.sin(bearing)
-        if not side <= abs(y) <= FIELD[2] or x < FIELD[0]:
+        if not side <= abs(y) <= field[2] or x < field[0]:
             continue
         heading = rng.uniform(-np.pi, np.pi) if yaw is None else yaw
         box = np.array([x, y, -SENSOR_HEIGHT + size[2] / 2, *size, heading], np.float32)
@@ -88,25 +89,25 @@ def _place(rng: np.random.Generator, size: np.ndarray, taken: list[np.ndarray], 
     return None
 
 
-def _objects(rng: np.random.Generator) -> tuple[list[str], list[np.ndarray]]:
+def _objects(rng: np.random.Generator, field) -> tuple[list[str], list[np.ndarray]]:
     names, boxes = [], []
     for _ in range(int(rng.integers(5, 14))):
         name = str(rng.choice(CLASSES, p=[SHARE[c] for c in CLASSES]))
         low, high = SPREAD[name]
         size = np.array(SIZES[name]) * rng.uniform(low, high) * rng.uniform(0.95, 1.05, 3)
-        box = _place(rng, size, boxes)
+        box = _place(rng, size, boxes, field)
         if box is not None:
             names.append(name)
             boxes.append(box)
     return names, boxes
 
 
-def _clutter(rng: np.random.Generator, taken: list[np.ndarray]) -> list[Solid]:
+def _clutter(rng: np.random.Generator, taken: list[np.ndarray], field) -> list[Solid]:
     """What is not an object: walls, poles, trees, bushes, and bins, crates and kiosks of parked-object size."""
     solids: list[Solid] = []
 
     def add(size, intensity, yaw=None, blob=False, side=0.0) -> np.ndarray | None:
-        box = _place(rng, np.asarray(size, float), taken, yaw=yaw, side=side)
+        box = _place(rng, np.asarray(size, float), taken, field, yaw=yaw, side=side)
         if box is not None:
             taken.append(box)
             solids.append(Solid(box, float(np.clip(intensity + rng.normal(0, 0.05), 0, 1)), blob))
@@ -141,11 +142,11 @@ def _sample(rng: np.random.Generator, solid: Solid) -> np.ndarray:
     return np.concatenate([xyz, intensity], 1)
 
 
-def make_frame(seed: int) -> Frame:
+def make_frame(seed: int, field: tuple[float, float, float] = FIELD) -> Frame:
     rng = np.random.default_rng(seed)
-    names, boxes = _objects(rng)
+    names, boxes = _objects(rng, field)
     solids = [Solid(box, INTENSITY[name]) for name, box in zip(names, boxes, strict=True)]
-    solids += _clutter(rng, list(boxes))
+    solids += _clutter(rng, list(boxes), field)
     floor = ground(rng)
     parts = [np.concatenate([floor, rng.uniform(0.05, 0.15, (len(floor), 1))], 1)]
     owners = [np.full(len(floor), -1)]
@@ -163,15 +164,21 @@ def make_frame(seed: int) -> Frame:
 
 
 def generate(
-    out: Path, train: int = 40, val: int = 10, seed: int = 0, camera: bool = False, kitti: bool = False
+    out: Path,
+    train: int = 40,
+    val: int = 10,
+    seed: int = 0,
+    camera: bool = False,
+    kitti: bool = False,
+    field: tuple[float, float, float] = FIELD,
 ) -> dict:
-    """Write ``train + val`` frames; returns a summary."""
+    """Write ``train + val`` frames, objects placed in ``field`` (see FIELD); returns a summary."""
     for sub in ("points", "labels", "splits"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     ids = [f"{i:06d}" for i in range(train + val)]
     frames = {}
     for index, frame_id in enumerate(ids):
-        frame = make_frame(seed * 100_003 + index)
+        frame = make_frame(seed * 100_003 + index, field)
         write_bin(out / "points" / f"{frame_id}.bin", frame.points)
         (out / "labels" / f"{frame_id}.txt").write_text(format_labels(frame.names, frame.boxes))
         frames[frame_id] = frame

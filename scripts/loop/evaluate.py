@@ -34,8 +34,15 @@ def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
 
 
 def render_bev(
-    points: np.ndarray, gt: np.ndarray, pred: np.ndarray, scores: np.ndarray, title: str, path: Path
+    points: np.ndarray,
+    gt: np.ndarray,
+    pred: np.ndarray,
+    scores: np.ndarray,
+    title: str,
+    path: Path,
+    extent: tuple[float, float, float, float] = (0, 70, -40, 40),
 ) -> None:
+    """A bird's-eye view of ``extent`` (x min, x max, y min, y max; m) with the boxes drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -49,8 +56,8 @@ def render_bev(
     for box, score in zip(bev_corners(pred), scores, strict=True):
         ax.add_patch(plt.Polygon(box, fill=False, edgecolor="tab:red", linewidth=1.0))
         ax.text(box[:, 0].mean(), box[:, 1].mean(), f"{score:.2f}", color="tab:red", fontsize=6)
-    ax.set_xlim(0, 70)
-    ax.set_ylim(-40, 40)
+    ax.set_xlim(*extent[:2])
+    ax.set_ylim(*extent[2:])
     ax.set_aspect("equal")
     ax.set_title(f"{title}: ground truth (green), predictions >= {SCORE_TO_DRAW} (red)")
     ax.set_xlabel("x (m)")
@@ -67,6 +74,8 @@ def render_frames(cfg, checkpoint: str, out: Path, frames: int) -> list[Path]:
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     model = init_model(cfg, checkpoint, device="cpu")
     written = []
+    x0, y0, _, x1, y1, _ = cfg.get("point_cloud_range", [0, -40, -3, 70, 40, 1])  # draw what the model sees
+    extent = (x0, x1, y0, y1)
     for index in range(min(frames, len(dataset))):
         info = dataset.get_data_info(index)
         lidar_path = info["lidar_points"]["lidar_path"]
@@ -77,7 +86,7 @@ def render_frames(cfg, checkpoint: str, out: Path, frames: int) -> list[Path]:
         path = out / f"bev_{info.get('frame_id', index)}.png"
         points = data["inputs"]["points"].numpy()
         boxes = pred.bboxes_3d.tensor.numpy()[keep, :7]  # CenterPoint's boxes carry velocity after the yaw
-        render_bev(points, gt, boxes, pred.scores_3d.numpy()[keep], Path(lidar_path).stem, path)
+        render_bev(points, gt, boxes, pred.scores_3d.numpy()[keep], Path(lidar_path).stem, path, extent)
         written.append(path)
     return written
 

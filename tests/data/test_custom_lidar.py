@@ -42,6 +42,17 @@ def test_generator_is_deterministic_and_realistic():
     assert len(ground) > 0.3 * len(a.points)
 
 
+def test_a_smaller_field_keeps_every_object_inside_it():
+    """The demo's near field (a CPU-sized detector's range): objects and clutter are placed inside it only."""
+    near = (3.0, 44.0, 21.0)
+    frames = [make_frame(seed, near) for seed in range(4)]
+    boxes = np.concatenate([f.boxes for f in frames])
+    assert len(boxes) >= 12 and boxes[:, 0].max() <= near[1] and np.abs(boxes[:, 1]).max() <= near[2]
+    assert max(np.hypot(*f.boxes[:, :2].T).max() for f in frames if len(f.boxes)) <= near[1]
+    default = np.concatenate([make_frame(seed).boxes for seed in range(4)])
+    assert np.hypot(*default[:, :2].T).max() > near[1]  # the default field reaches further
+
+
 def test_scenes_have_clutter_varied_sizes_and_occlusion():
     frames = [make_frame(seed) for seed in range(6)]
     # clutter: many points above the ground belong to no labelled object
