@@ -32,7 +32,7 @@ def test_demo_runs_the_closed_loop(tmp_path):
     assert report["passed"] and (work / "deploy" / "end2end.onnx").exists()
     assert len(list((work / "eval").glob("bev_*.png"))) == 2
     summary = result.stdout[result.stdout.index("==> demo summary") :]
-    outputs = (work / "train" / "epoch_1.pth", work / "train" / "pointpillars_lidar-custom-cpu.py",
+    outputs = (work / "train" / "epoch_1.pth", work / "train" / "pointpillars_lidar-custom-cpu-near.py",
                work / "eval" / "metrics.json", work / "deploy" / "report.md")  # fmt: skip
     for path in outputs:
         assert path.exists(), path
