@@ -3,7 +3,7 @@
 Used by the bag and folder runner, by auto-labelling and by the ROS 2 node. The network runs in
 PyTorch, ONNX Runtime or OpenVINO (the model ``nox -s deploy`` exported: voxels in, raw head outputs out);
 the pre-processing (the config's test pipeline after loading, then voxelization) and the
-post-processing (the head's ``predict_by_feat``) are the PyTorch model's own in both cases.
+post-processing (the head's ``predict_by_feat``) are the PyTorch model's own in every runtime.
 """
 
 from __future__ import annotations
