@@ -125,9 +125,9 @@ def write_section(doc: Path, section: str) -> None:
     atomic_write(doc, text)
 
 
-def random_checkpoint(model_cfg, path: Path) -> str:
-    """Random weights with every classifier bias zeroed (score 0.5 everywhere), so that each frame keeps
-    many final boxes to match."""
+def random_checkpoint(model_cfg, path: Path, zero_classifier_bias: bool = True) -> str:
+    """Random weights (seed 0), by default with every classifier bias zeroed (score 0.5 everywhere), so that
+    each frame keeps many final boxes to match."""
     import torch
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
@@ -135,7 +135,7 @@ def random_checkpoint(model_cfg, path: Path) -> str:
     init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
     torch.manual_seed(0)
     state = MODELS.build(model_cfg.model).state_dict()
-    for key in state:
+    for key in state if zero_classifier_bias else ():
         if re.search(r"(conv_cls|retina_cls|heatmap\.\d+)\.bias$", key):
             state[key].zero_()
     save_checkpoint(dict(state_dict=state, meta={}), str(path))

@@ -82,16 +82,11 @@ def write_cloud_bag(path: Path, frames: int, clouds: list[np.ndarray], progress:
 
 def random_checkpoint(path: Path, config: Path) -> Path:
     """The config's model with its initial (random) weights, saved as a checkpoint ``infer`` loads."""
-    import torch
-    from mmengine.registry import MODELS, init_default_scope
-
+    import extensions  # noqa: F401  (registers the config's components)
+    from scripts.loop import bench_deploy
     from scripts.loop.checks import load_checkpoint, load_config
 
-    init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
-
-    model = MODELS.build(load_config(str(config)).model)
-    torch.save({"state_dict": model.state_dict()}, path)
+    bench_deploy.random_checkpoint(load_config(str(config)), path, zero_classifier_bias=False)
     load_checkpoint(str(path))  # the weights-only loader infer uses accepts it
     return path
 
