@@ -1,7 +1,7 @@
 """mmlab-extension: registered components for driving data.
 
 Configs load this package with ``custom_imports = dict(imports=['extensions'])``;
-importing it registers the datasets, transforms, metrics and models into
+importing it registers the datasets, transforms, metrics, models and optimizer wrappers into
 mmdet3d's registries, and the deploy rewriters into mmdeploy's.
 """
 
@@ -13,7 +13,7 @@ def _register() -> None:
         import mmdet3d  # noqa: F401
     except ImportError:  # the readers and writers work without the stack
         return
-    from extensions import datasets, evaluation, models, transforms  # noqa: F401
+    from extensions import datasets, evaluation, models, optim, transforms  # noqa: F401
 
     try:
         import mmdeploy  # noqa: F401

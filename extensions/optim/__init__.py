@@ -1,0 +1,3 @@
+from extensions.optim.bf16 import BFloat16OptimWrapper
+
+__all__ = ["BFloat16OptimWrapper"]
