@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", type=int, default=200, help="training frames to generate")
     parser.add_argument("--val", type=int, default=20, help="validation frames to generate")
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the training frames (batch 2)")
+    parser.add_argument("--epochs", type=int, default=12, help="passes over the training frames (batch 2)")
     parser.add_argument("--samples", type=int, default=3, help="validation samples for deploy parity")
     args = parser.parse_args(argv)
     from scripts.data.convert_lidar import convert
