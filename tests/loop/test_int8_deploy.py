@@ -71,6 +71,15 @@ def test_int8_deploy_reports_the_ap_drop_of_a_trained_model(workspace, learned):
     quantized = onnx.load(str(out / "end2end.int8.onnx")).graph
     assert sum(i.data_type == onnx.TensorProto.INT8 for i in quantized.initializer) >= 10  # the conv weights
     assert any(node.op_type == "QuantizeLinear" for node in quantized.node)
+    # the heads' last convolutions stay float32 (their weights come straight from an initializer), the rest int8
+    from scripts.loop.quantize import output_convs
+
+    heads = output_convs(onnx.load(str(out / "end2end.onnx")))
+    assert heads == ["/conv_cls/Conv", "/conv_dir_cls/Conv", "/conv_reg/Conv"]
+    dequantized = {name for node in quantized.node if node.op_type == "DequantizeLinear" for name in node.output}
+    weights = {node.name: node.input[1] for node in quantized.node if node.op_type in ("Conv", "ConvTranspose")}
+    assert not [name for name in heads if weights[name] in dequantized]
+    assert sum(w in dequantized for name, w in weights.items() if name not in heads) >= 10
     assert not [p for p in out.iterdir() if p.is_dir() or p.name.endswith(".tmp")]
 
 
