@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from tests.helpers.inprocess import run_main
+
 pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
@@ -134,7 +136,9 @@ def test_cvat_prelabels_read_back(labelled, tmp_path):
         assert all(c.get("source") == "auto" and c.find("attribute[@name='reviewed']").text == "False" for c in cuboids)
 
 
-def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_evaluate(learned, datasets, tmp_path):
+def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_evaluate(
+    learned, datasets, tmp_path, monkeypatch, capsys
+):
     """The round trip: frames -> auto-labels of the overfit model (tests/loop/conftest.py ``learned``) -> the
     same Car AP against the true labels as the model's own predictions -> convert -> train -> evaluate."""
     from extensions.evaluation.lidar_metric import average_precision
@@ -143,6 +147,7 @@ def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_
     from extensions.io.points import read_bin
     from scripts.data.convert_lidar import convert
     from scripts.loop.autolabel.__main__ import autolabel
+    from scripts.loop.evaluate import main as evaluate
     from scripts.loop.infer.model import load_detector
     from scripts.settings import current
     from tests.loop.conftest import run_module
@@ -180,7 +185,8 @@ def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_
     work = tmp_path / "work"
     run_module("scripts.loop.train", CONFIG, "--work-dir", str(work), "--cfg-options", "train_cfg.max_epochs=1",
                "train_cfg.val_interval=2", f"load_from={learned}", env=env)  # fmt: skip
-    run_module("scripts.loop.evaluate", CONFIG, str(work / "epoch_1.pth"), "--work-dir", str(tmp_path / "eval"),
-               "--frames", "1", env=env)  # fmt: skip
+    args = [CONFIG, work / "epoch_1.pth", "--work-dir", tmp_path / "eval", "--frames", "1"]
+    evaluated = run_main(evaluate, args, env, monkeypatch, capsys)  # in this process: no second import
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["lidar/Car/BEV_AP40"] >= 50, metrics  # fine-tuned one epoch on its own labels: still detects

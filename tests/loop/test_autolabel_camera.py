@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from scripts.settings import REPO_ROOT
+from tests.helpers.inprocess import run_main
 
 pytest.importorskip("mmdet", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -110,14 +111,18 @@ def test_scalabel_and_cvat_prelabels_read_back(camera, tmp_path):
         assert all(b.get("source") == "auto" for b in shapes)
 
 
-def test_bad_input_gets_a_paragraph_and_writes_nothing(camera, tmp_path):
+def test_bad_input_gets_a_paragraph_and_writes_nothing(camera, tmp_path, monkeypatch, capsys):
+    from scripts.loop.autolabel.__main__ import main
+
     tmp, images, _expected, _classes = camera
     wrong_format = _autolabel(tmp, images, tmp_path / "a", "--format", "custom")
     assert wrong_format.returncode == 2 and "is a 2D detector, and --format custom is the LiDAR layout" in (
         wrong_format.stderr
     )
     (tmp_path / "empty").mkdir()
-    no_images = _autolabel(tmp, tmp_path / "empty", tmp_path / "b")
+    args = [CONFIG, tmp_path / "empty", tmp_path / "b", "--checkpoint", tmp / "model.pth", "--score-thr", THR]
+    env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp / "datasets"))
+    no_images = run_main(main, args, env, monkeypatch, capsys)  # in this process: no second import
     assert no_images.returncode == 2 and "holds no images" in no_images.stderr
     assert "Traceback" not in wrong_format.stderr + no_images.stderr
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scripts.settings import REPO_ROOT
+from tests.helpers.inprocess import run_main
 from tests.loop.test_train_cli import _wait_for
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
@@ -57,11 +58,14 @@ def test_trains_is_killed_resumes_and_evaluates(config, datasets, tmp_path):
 
 
 @pytest.mark.parametrize("config", [PILLAR, VOXEL])
-def test_evaluate_cli_scores_centerpoint_with_lidar_metric(config, datasets, tmp_path):
-    """`nox -s eval` on a CenterPoint checkpoint (untrained weights: the metric runs, whatever the AP)."""
+def test_evaluate_cli_scores_centerpoint_with_lidar_metric(config, datasets, tmp_path, monkeypatch, capsys):
+    """`nox -s eval` on a CenterPoint checkpoint (untrained weights: the metric runs, whatever the AP), in this
+    process (tests/helpers/inprocess.py): the import of the stack is the test's own."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
+
+    from scripts.loop.evaluate import main
 
     os.environ.setdefault("MMLAB_DATASET_PATH", str(datasets))
     init_default_scope("mmdet3d")
@@ -69,8 +73,8 @@ def test_evaluate_cli_scores_centerpoint_with_lidar_metric(config, datasets, tmp
 
     model = MODELS.build(Config.fromfile(config).model)
     save_checkpoint(dict(state_dict=model.state_dict(), meta={}), str(tmp_path / "m.pth"))
-    cmd = [sys.executable, "-m", "scripts.loop.evaluate", config, str(tmp_path / "m.pth"), "--frames", "1"]
-    result = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=_env(datasets, tmp_path))
+    args = [config, tmp_path / "m.pth", "--frames", "1"]
+    result = run_main(main, args, _env(datasets, tmp_path), monkeypatch, capsys)
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "ckpt" / Path(config).stem / "eval" / "metrics.json").read_text())
     assert 0.0 <= metrics["lidar/mAP_3D"] <= 100.0 and "lidar/Car/BEV_AP40" in metrics

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from scripts.settings import REPO_ROOT
+from tests.helpers.inprocess import run_main
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
@@ -55,19 +56,20 @@ def _evaluate(*args, env):
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
 
 
-def test_eval_bad_input_gets_a_paragraph(tmp_path):
+def test_eval_bad_input_gets_a_paragraph(tmp_path, monkeypatch, capsys):
     from scripts.data.convert_lidar import convert
     from scripts.data.synth_scenes import generate
+    from scripts.loop.evaluate import main
 
     env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "none"))
-    result = _evaluate("configs/nope.py", "m.pth", env=env)
+    result = _evaluate("configs/nope.py", "m.pth", env=env)  # the process itself, once
     assert result.returncode == 2 and "the config configs/nope.py does not exist" in result.stderr
-    result = _evaluate(CONFIG, "m.pth", env=env)
+    result = run_main(main, [CONFIG, "m.pth"], env, monkeypatch, capsys)  # the rest in this process
     assert result.returncode == 2 and "(from test_dataloader.dataset.data_root) does not exist" in result.stderr
     generate(tmp_path / "datasets" / "synthetic", train=1, val=1, seed=3)
     convert(tmp_path / "datasets" / "synthetic")
     env["MMLAB_DATASET_PATH"] = str(tmp_path / "datasets")
-    result = _evaluate(CONFIG, str(tmp_path / "m.pth"), env=env)
+    result = run_main(main, [CONFIG, tmp_path / "m.pth"], env, monkeypatch, capsys)
     assert result.returncode == 2 and f"the checkpoint {tmp_path / 'm.pth'} does not exist" in result.stderr
 
 

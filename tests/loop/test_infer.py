@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from scripts.settings import REPO_ROOT
+from tests.helpers.inprocess import run_main
 
 pytest.importorskip("rerun", reason="needs the stack environment: run `nox -s test`")
 pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
@@ -71,6 +72,16 @@ def deployed(tmp_path_factory):
     return tmp, dict(os.environ, **env), [read_bin(f) for f in frames]
 
 
+@pytest.fixture
+def infer_here(deployed, monkeypatch, capsys):
+    """``python -m scripts.loop.infer ARGS`` in this process: one import of the stack for every run (the
+    exit code and output are the process's: tests/helpers/inprocess.py); the bad-input test keeps one run
+    in a process of its own."""
+    from scripts.loop.infer.__main__ import main
+
+    return lambda *args: run_main(main, args, deployed[1], monkeypatch, capsys)
+
+
 def _infer(env, *args):
     cmd = [sys.executable, "-m", "scripts.loop.infer", *map(str, args)]
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env)
@@ -103,11 +114,11 @@ def _rrd_rows(path) -> dict[str, int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
-def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, tmp_path, kind):
-    tmp, env, clouds = deployed
+def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, infer_here, tmp_path, kind):
+    tmp, _env, clouds = deployed
     bag = write_bag(kind, tmp_path / ("drive.bag" if kind == "ros1" else "drive"), clouds)
     out = tmp_path / "out"
-    result = _infer(env, tmp / "deployed", bag, "--out", out, "--score-thr", "0.4")
+    result = infer_here(tmp / "deployed", bag, "--out", out, "--score-thr", "0.4")
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"{len(clouds)} frames in" in result.stdout and "frames/s (onnxruntime)" in result.stdout
     written = out / ("detections.bag" if kind == "ros1" else "detections")
@@ -141,17 +152,17 @@ def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, tmp_path, kin
 
 
 @pytest.mark.slow
-def test_folder_with_pytorch_gives_the_boxes_onnxruntime_and_openvino_give(deployed, tmp_path):
+def test_folder_with_pytorch_gives_the_boxes_onnxruntime_and_openvino_give(deployed, infer_here, tmp_path):
     """A folder of frames (config + checkpoint, PyTorch) -> ROS 2 MCAP; the boxes match the deployed model's
     in ONNX Runtime and in OpenVINO."""
     from scripts.loop.box_parity import Detections, match
 
-    tmp, env, clouds = deployed
+    tmp, _env, clouds = deployed
     folder = tmp / "datasets" / "synthetic"  # the custom layout: points/ inside
     runs = {}
     for runtime, model in (("pytorch", CONFIG), ("onnxruntime", tmp / "deployed"), ("openvino", tmp / "deployed")):
         out = tmp_path / runtime
-        result = _infer(env, model, folder, "--checkpoint", tmp / "model.pth", "--runtime", runtime, "--out", out)
+        result = infer_here(model, folder, "--checkpoint", tmp / "model.pth", "--runtime", runtime, "--out", out)
         assert result.returncode == 0, result.stderr[-3000:]
         runs[runtime] = [json.loads(line)["objects"] for line in (out / "detections.jsonl").read_text().splitlines()]
     assert any((tmp_path / "pytorch" / "detections").glob("*.mcap"))
@@ -181,7 +192,7 @@ def _refused(result, out, *phrases):
 
 
 @pytest.mark.slow
-def test_bad_input_stops_with_a_paragraph_and_writes_nothing(deployed, tmp_path):
+def test_bad_input_stops_with_a_paragraph_and_writes_nothing(deployed, infer_here, tmp_path):
     tmp, env, clouds = deployed
     model, out = tmp / "deployed", tmp_path / "out"
     small = [c[:2000] for c in clouds[:2]]
@@ -194,7 +205,7 @@ def test_bad_input_stops_with_a_paragraph_and_writes_nothing(deployed, tmp_path)
     )
     bag = write_bag("ros2-sqlite3", tmp_path / "drive", small)
     _refused(
-        _infer(env, model, bag, "--topic", "/points", "--out", out),
+        infer_here(model, bag, "--topic", "/points", "--out", out),
         out,
         "has no PointCloud2 topic /points",
         "/velodyne_points (sensor_msgs/msg/PointCloud2)",
@@ -202,21 +213,21 @@ def test_bad_input_stops_with_a_paragraph_and_writes_nothing(deployed, tmp_path)
     )
     no_intensity = write_bag("ros1", tmp_path / "xyz.bag", small, names=("x", "y", "z"))
     _refused(
-        _infer(env, model, no_intensity, "--out", out),
+        infer_here(model, no_intensity, "--out", out),
         out,
         "the cloud has the fields x, y, z, ring",
         "intensity (or one of i, reflectance",
     )
     truncated = write_bag("ros1", tmp_path / "cut.bag", clouds)
     truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
-    _refused(_infer(env, model, truncated, "--out", out), out, "is not a readable ros1 bag", "truncated")
+    _refused(infer_here(model, truncated, "--out", out), out, "is not a readable ros1 bag", "truncated")
     mcap = write_bag("ros2-mcap", tmp_path / "cut", clouds)
     data = next(mcap.glob("*.mcap"))
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
-    _refused(_infer(env, model, mcap, "--out", out), out, "truncated")
-    _refused(_infer(env, CONFIG, bag, "--out", out), out, "is a config: pass its weights with --checkpoint")
+    _refused(infer_here(model, mcap, "--out", out), out, "truncated")
+    _refused(infer_here(CONFIG, bag, "--out", out), out, "is a config: pass its weights with --checkpoint")
     _refused(
-        _infer(env, CONFIG, bag, "--checkpoint", tmp / "model.pth", "--runtime", "openvino", "--out", out),
+        infer_here(CONFIG, bag, "--checkpoint", tmp / "model.pth", "--runtime", "openvino", "--out", out),
         out,
         "--runtime openvino needs the exported model",
     )

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from scripts.settings import current
+from tests.helpers.inprocess import run_main
 from tests.loop.conftest import LEARNED_CONFIG as CONFIG
-from tests.loop.conftest import run_module
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -52,12 +52,16 @@ def _yaw_errors(checkpoint: str, datasets) -> tuple[list[float], int]:
     return errors, cars
 
 
-def test_cpu_pointpillars_overfits_four_frames(learned, datasets, tmp_path):
-    """The ``learned`` fixture trains (tests/loop/conftest.py); this evaluates it on the frames it saw."""
+def test_cpu_pointpillars_overfits_four_frames(learned, datasets, tmp_path, monkeypatch, capsys):
+    """The ``learned`` fixture trains (tests/loop/conftest.py); this evaluates it on the frames it saw, through
+    ``nox -s eval``'s main in this process."""
+    from scripts.loop.evaluate import main as evaluate
+
     env = {**os.environ, **current().with_(datasets=datasets).config_env()}
     checkpoint = learned
-    run_module("scripts.loop.evaluate", CONFIG, checkpoint, "--work-dir", str(tmp_path / "eval"), "--frames", "1",
-               "--cfg-options", ON_TRAINING_FRAMES, env=env)  # fmt: skip
+    args = [CONFIG, checkpoint, "--work-dir", tmp_path / "eval", "--frames", "1", "--cfg-options", ON_TRAINING_FRAMES]
+    evaluated = run_main(evaluate, args, env, monkeypatch, capsys)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
 
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["lidar/Car/BEV_AP40"] >= 90, metrics

@@ -16,6 +16,8 @@ from scripts.settings import REPO_ROOT
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
+# the same model family at a CPU size, where a test's point is the loop around training, not the model
+CPU_CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 
 
 def _train(*args, env=None):
@@ -53,7 +55,7 @@ def test_two_processes_on_cpu_share_the_epoch(datasets, tmp_path):
     """patches/mmengine/dist-runner-run-distributed-training-on-cpu-processes-gloo.patch"""
     env = dict(os.environ, MMLAB_DATASET_PATH=str(datasets))
     options = ["train_cfg.max_epochs=1", "default_hooks.logger.interval=1"]
-    result = _train(CONFIG, "--nproc", "2", "--work-dir", str(tmp_path / "w"), "--cfg-options", *options, env=env)
+    result = _train(CPU_CONFIG, "--nproc", "2", "--work-dir", str(tmp_path / "w"), "--cfg-options", *options, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = result.stdout + result.stderr
     assert "torchrun: 2 processes" in log and "2 process(es), dist backend gloo" in log
@@ -76,7 +78,7 @@ def test_training_killed_mid_epoch_resumes_from_its_last_checkpoint(datasets, tm
     env = dict(os.environ, MMLAB_DATASET_PATH=str(datasets))
     work, log = tmp_path / "w", tmp_path / "first.log"
     options = ["train_cfg.max_epochs=3", "default_hooks.logger.interval=1"]
-    args = [CONFIG, "--work-dir", str(work), "--cfg-options", *options]
+    args = [CPU_CONFIG, "--work-dir", str(work), "--cfg-options", *options]
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "scripts.loop.train", *args], cwd=REPO_ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, env=env, start_new_session=True)  # fmt: skip
