@@ -7,7 +7,7 @@
     Every deploy runtime (PyTorch eager, ONNX Runtime, OpenVINO, INT8) x model (PointPillars,
     CenterPoint-pillar, RetinaNet-R18) in one run; writes its table into docs/benchmarks.md
     (``scripts.loop.bench_deploy``).
-``python -m scripts.loop.benchmark train-iter [--frames N]``
+``python -m scripts.loop.benchmark train-iter [--frames N --config C --cfg-options K=V ...]``
     Seconds per training iteration (batch 2) over one epoch, first 2 skipped.
 ``python -m scripts.loop.benchmark infer-memory [--frames N]``
     Peak memory of ``scripts.loop.infer`` on generated bags of N and 4N clouds (it streams: the two
@@ -88,14 +88,14 @@ def latency(frames: int, repeat: int) -> dict:
     )
 
 
-def train_iteration(frames: int) -> dict:
-    """Median seconds per iteration of one epoch of PointPillars training."""
+def train_iteration(frames: int, config: str = CONFIG, extra: list[str] | None = None) -> dict:
+    """Median seconds per iteration of one epoch of training ``config`` (with ``extra`` cfg-options)."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = _generated(Path(tmp), train=frames, val=1)
         work = Path(tmp) / "work"
         options = ["train_cfg.max_epochs=1", "default_hooks.logger.interval=1", "val_cfg=None", "val_dataloader=None",
-                   "val_evaluator=None"]  # fmt: skip
-        cmd = [sys.executable, "-m", "scripts.loop.train", CONFIG, "--work-dir", str(work), "--cfg-options", *options]
+                   "val_evaluator=None", *(extra or [])]  # fmt: skip
+        cmd = [sys.executable, "-m", "scripts.loop.train", config, "--work-dir", str(work), "--cfg-options", *options]
         # the generated data, and a throwaway MLflow store instead of the user's
         env = dict(os.environ, MMLAB_TRACKING_PATH=f"{tmp}/mlflow", **settings.config_env())
         subprocess.run(cmd, cwd=REPO_ROOT, check=True, capture_output=True, env=env)
@@ -103,7 +103,8 @@ def train_iteration(frames: int) -> dict:
         rows = [json.loads(line) for line in scalars if '"loss"' in line][2:]
     times, data_times = [r["time"] for r in rows], [r["data_time"] for r in rows]
     return dict(
-        what="PointPillars training iteration (forward, backward, AdamW step), batch 2, ObjectSample augmentation",
+        what=f"{config} training iteration (forward, backward, AdamW step), batch 2",
+        options=extra or [],
         how=f"one epoch on {frames} generated frames, mmengine's per-iteration 'time' (data_time: loading and "
         "augmentation, part of it), first 2 iterations skipped",
         iterations=len(times),
@@ -137,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     lat.add_argument("--repeat", type=int, default=10)
     it = sub.add_parser("train-iter")
     it.add_argument("--frames", type=int, default=24)
+    it.add_argument("--config", default=CONFIG)
+    it.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE", help="e.g. optim_wrapper.type=...")
     dep = sub.add_parser("deploy")
     dep.add_argument("--frames", type=int, default=3)
     dep.add_argument("--repeat", type=int, default=10)
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
         result = infer_memory(args.frames)
     elif args.which == "train-iter":
-        result = train_iteration(args.frames)
+        result = train_iteration(args.frames, args.config, args.cfg_options)
     else:
         result = setup_time(args.cold)
     print(json.dumps(dict(result, machine=machine(), date=time.strftime("%Y-%m-%d")), indent=2))
