@@ -18,6 +18,8 @@ from mmdet3d.registry import OPTIM_WRAPPERS
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 
+CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's (private) probes
+
 
 def native_bfloat16(device: str) -> bool:
     """Whether ``device`` ("cpu", "cuda") computes bfloat16 in hardware."""
@@ -26,9 +28,6 @@ def native_bfloat16(device: str) -> bool:
     if device == "cpu":
         return any(getattr(torch.cpu, name, lambda: False)() for name in CPU_BF16_CHECKS)
     return False
-
-
-CPU_BF16_CHECKS = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -119,9 +119,9 @@ def output_convs(model) -> list[str]:
     found, seen, todo = [], set(), [o.name for o in model.graph.output]
     while todo:
         node = producer.get(todo.pop())
-        if node is None or node.name in seen:
+        if node is None or id(node) in seen:
             continue
-        seen.add(node.name)
+        seen.add(id(node))
         if node.op_type in QUANTIZED_OPS:
             found.append(node.name)
         else:
