@@ -23,6 +23,7 @@ from scripts.loop.checks import check_checkpoint, check_dataset, load_config
 from scripts.settings import current
 
 SCORE_TO_DRAW = 0.3
+DRAWN_RANGE = [0, -40, -3, 70, 40, 1]  # what a picture covers when the config has no point_cloud_range
 
 
 def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
@@ -40,7 +41,7 @@ def render_bev(
     scores: np.ndarray,
     title: str,
     path: Path,
-    extent: tuple[float, float, float, float] = (0, 70, -40, 40),
+    extent: tuple[float, float, float, float],
 ) -> None:
     """A bird's-eye view of ``extent`` (x min, x max, y min, y max; m) with the boxes drawn."""
     import matplotlib
@@ -74,7 +75,7 @@ def render_frames(cfg, checkpoint: str, out: Path, frames: int) -> list[Path]:
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     model = init_model(cfg, checkpoint, device="cpu")
     written = []
-    x0, y0, _, x1, y1, _ = cfg.get("point_cloud_range", [0, -40, -3, 70, 40, 1])  # draw what the model sees
+    x0, y0, _, x1, y1, _ = cfg.get("point_cloud_range", DRAWN_RANGE)  # draw what the model sees
     extent = (x0, x1, y0, y1)
     for index in range(min(frames, len(dataset))):
         info = dataset.get_data_info(index)
