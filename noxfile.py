@@ -11,7 +11,7 @@ import nox
 if sys.version_info < (3, 11):  # noqa: UP036 (nox may run on an older Python)
     sys.exit(f"mmlab-extension needs Python >= 3.11 to run nox, not {sys.version.split()[0]}")
 sys.path.insert(0, str(Path(__file__).parent))
-from scripts.settings import current
+from mmlab_core.settings import current
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "unit"]

@@ -2,7 +2,17 @@
 # Data: `python -m scripts.data.synth_scenes data/synthetic && python -m scripts.data.convert_lidar data/synthetic`,
 # or your own frames in the same layout (see extensions/io/labels.py).
 _base_ = ["mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-3class.py"]
-custom_imports = dict(imports=["extensions"], allow_failed_imports=False)
+# The plugin's component modules (extensions.COMPONENTS); each registers itself when imported.
+custom_imports = dict(
+    imports=[
+        "extensions.datasets",
+        "extensions.transforms",
+        "extensions.evaluation",
+        "extensions.models",
+        "extensions.optim",
+    ],
+    allow_failed_imports=False,
+)
 
 # MMLAB_DATASET_PATH (default: data/) holds the datasets
 data_root = "{{$MMLAB_DATASET_PATH:data}}/synthetic/"

@@ -1,25 +1,34 @@
 """mmlab-extension: registered components for driving data.
 
-Configs load this package with ``custom_imports = dict(imports=['extensions'])``;
-importing it registers the datasets, transforms, metrics, models and optimizer wrappers into
-mmdet3d's registries, and the deploy rewriters into mmdeploy's.
+Importing this package registers nothing. A config names the modules it needs
+in ``custom_imports`` (each module registers its components into mmdet3d's
+registries when imported), the way mmengine loads a registry's ``locations``::
+
+    custom_imports = dict(imports=[*extensions.COMPONENTS], allow_failed_imports=False)
+
+Code that builds models without such a config calls ``register()``; the deploy
+pipeline calls ``register(rewriters=True)`` for the mmdeploy rewriters.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-
-def _register() -> None:
-    try:
-        import mmdet3d  # noqa: F401
-    except ImportError:  # the readers and writers work without the stack
-        return
-    from extensions import datasets, evaluation, models, optim, transforms  # noqa: F401
-
-    try:
-        import mmdeploy  # noqa: F401
-    except ImportError:  # training needs no deploy rewriters
-        return
-    from extensions import deploy  # noqa: F401
+# The modules whose import registers the plugin's datasets, transforms, metrics, models and optimizer wrappers.
+COMPONENTS = (
+    "extensions.datasets",
+    "extensions.transforms",
+    "extensions.evaluation",
+    "extensions.models",
+    "extensions.optim",
+)
+# mmdeploy's function rewriters (needs mmdeploy).
+REWRITERS = ("extensions.deploy",)
 
 
-_register()
+def register(*, rewriters: bool = False) -> None:
+    """Import the component modules (and the deploy rewriters): each registers itself once."""
+    for name in COMPONENTS + (REWRITERS if rewriters else ()):
+        import_module(name)

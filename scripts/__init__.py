@@ -5,6 +5,6 @@
 - ``scripts.loop``: runs in ``.venv``: train, evaluate, deploy, parity, tracking, demo, benchmarks.
 - ``scripts.data``: data tools that use ``extensions``: generators and converters.
 
-``scripts.settings`` and ``scripts.cli`` are shared by all three (standard library only).
+``mmlab_core.settings`` and ``mmlab_core.cli`` are shared by all three (standard library only).
 Host-side code never imports ``scripts.loop`` or ``scripts.data``.
 """

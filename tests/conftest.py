@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import settings
+from mmlab_core import settings
 from scripts.stack.gitcmd import git_env
 from scripts.stack.patch_queue import Fork
 from scripts.stack.pins import Pin

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extensions.errors import DataFormatError, MmlabError
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.errors import DataFormatError, MmlabError
 
 
 def test_user_error_is_one_paragraph_and_exit_2(capsys):

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from scripts.files import atomic_path, atomic_write
+from mmlab_core.files import atomic_path, atomic_write
 
 
 def test_atomic_write_replaces_the_file_with_the_usual_mode(tmp_path):

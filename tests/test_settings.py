@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from scripts.settings import REPO_ROOT, Settings, environment
+from mmlab_core.settings import REPO_ROOT, Settings, environment
 
 
 def test_defaults_are_under_the_repository():

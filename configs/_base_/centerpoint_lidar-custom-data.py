@@ -1,7 +1,17 @@
 # The custom LiDAR data for the CenterPoint configs: the same data, pipelines and metric as
 # configs/pointpillars_lidar-custom-3class.py, plus ZeroVelocity (CenterHead regresses velocity, and the
 # custom format has none). Data only, so that it combines with upstream's model, schedule and runtime bases.
-custom_imports = dict(imports=["extensions"], allow_failed_imports=False)
+# The plugin's component modules (extensions.COMPONENTS); each registers itself when imported.
+custom_imports = dict(
+    imports=[
+        "extensions.datasets",
+        "extensions.transforms",
+        "extensions.evaluation",
+        "extensions.models",
+        "extensions.optim",
+    ],
+    allow_failed_imports=False,
+)
 
 # MMLAB_DATASET_PATH (default: data/) holds the datasets
 data_root = "{{$MMLAB_DATASET_PATH:data}}/synthetic/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from extensions.errors import DataFormatError
+from mmlab_core.errors import DataFormatError
 
 INTENSITY = ("intensity", "i", "reflectance", "reflectivity", "remission")
 EXTRA = ("ring", "time", "timestamp", "t", "elongation")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
+from mmlab_core.errors import DataFormatError
 
 FIELDS = 8
 

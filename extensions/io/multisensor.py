@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
+from mmlab_core.errors import DataFormatError
 
 
 def _get(node: dict, key: str, path: Path, where: str):

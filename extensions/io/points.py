@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
 from extensions.io.pcd import read_pcd
+from mmlab_core.errors import DataFormatError
 
 
 def read_bin(path: str | Path, dims: int = 4) -> np.ndarray:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
 from extensions.io.fields import structured_to_points
+from mmlab_core.errors import DataFormatError
 
 POINTCLOUD2 = "sensor_msgs/msg/PointCloud2"
 # sensor_msgs/PointField datatypes

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from extensions.io.rosbag import read_bag
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.files import atomic_write
 from scripts.data.convert_lidar import SPLITS
-from scripts.files import atomic_write
 
 
 def bag_to_dataset(

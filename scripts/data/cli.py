@@ -15,8 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.cli import run
-from scripts.files import atomic_write
+from mmlab_core.cli import run
+from mmlab_core.files import atomic_write
 
 
 def _kitti(args: argparse.Namespace) -> None:

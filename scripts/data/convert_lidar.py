@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from extensions.classes import DRIVING_CLASSES
-from extensions.errors import DataFormatError
 from extensions.geometry import centre_to_bottom, points_in_box
 from extensions.io.labels import read_labels
 from extensions.io.points import read_points
-from scripts.cli import run
-from scripts.files import atomic_path, atomic_write
+from mmlab_core.cli import run
+from mmlab_core.errors import DataFormatError
+from mmlab_core.files import atomic_path, atomic_write
 
 SPLITS = ("train", "val")
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from extensions.classes import DRIVING_CLASSES
-from extensions.errors import DataFormatError
 from extensions.geometry import points_in_box
 from extensions.io.multisensor import read_frame
 from extensions.io.points import read_points
-from scripts.cli import run
-from scripts.files import atomic_path
+from mmlab_core.cli import run
+from mmlab_core.errors import DataFormatError
+from mmlab_core.files import atomic_path
 
 
 def _camera_info(camera: dict) -> dict:

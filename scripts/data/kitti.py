@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mmengine.registry import init_default_scope
 
-from extensions.errors import DataFormatError
+from mmlab_core.errors import DataFormatError
 from scripts.data.mmdet3d_tools import converter, publish, require, staging
 
 PREFIX = "kitti"

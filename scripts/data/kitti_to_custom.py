@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
 from extensions.io.labels import format_labels
+from mmlab_core.errors import DataFormatError
+from mmlab_core.files import atomic_write
 from scripts.data.kitti import check_frame, read_ids
 from scripts.data.mmdet3d_tools import converter, require
-from scripts.files import atomic_write
 
 
 def read_calib(path: Path) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-from extensions.errors import DataFormatError, MmlabError
+from mmlab_core.errors import DataFormatError, MmlabError
 
 # each converter's dataset SDK, and how the stack gets it
 FORK = "the stack installs it as a patched fork (patches/{}/); rebuild the environment with `nox -s setup`"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from contextlib import chdir
 from pathlib import Path
 
-from extensions.errors import DataFormatError
+from mmlab_core.errors import DataFormatError
 from scripts.data.mmdet3d_tools import converter, publish, staging
 from scripts.data.nuscenes_schema import check_references, read_scene_list
 

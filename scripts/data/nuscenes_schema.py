@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from extensions.errors import DataFormatError
+from mmlab_core.errors import DataFormatError
 from scripts.data.mmdet3d_tools import require
 
 TABLES = ("scene", "sample", "sample_data", "sensor", "calibrated_sensor", "ego_pose", "sample_annotation")

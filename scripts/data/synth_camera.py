@@ -14,7 +14,7 @@ import numpy as np
 
 from extensions.classes import DRIVING_CLASSES as CLASSES
 from extensions.geometry import box_corners
-from scripts.files import atomic_write
+from mmlab_core.files import atomic_write
 
 WIDTH, HEIGHT, FOCAL = 512, 256, 256.0
 COLOURS = {"Car": (40, 60, 200), "Pedestrian": (60, 180, 60), "Cyclist": (200, 120, 30)}

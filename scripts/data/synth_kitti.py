@@ -17,8 +17,8 @@ import numpy as np
 
 from extensions.geometry import box_corners
 from extensions.io.points import write_bin
+from mmlab_core.files import atomic_write
 from scripts.data.synth_camera import HEIGHT, WIDTH, camera_calibration, project
-from scripts.files import atomic_write
 
 
 def _calib_text(intrinsics: np.ndarray, lidar_to_camera: np.ndarray) -> str:

@@ -30,6 +30,7 @@ import numpy as np
 from extensions.geometry import bev_corners
 from extensions.io.labels import format_labels
 from extensions.io.points import write_bin
+from mmlab_core.cli import run
 from scripts.data.synth_lidar import MAX_RANGE, SENSOR_HEIGHT, blob_surface, box_surface, ground, occlude
 
 CLASSES = ("Car", "Pedestrian", "Cyclist")
@@ -217,4 +218,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

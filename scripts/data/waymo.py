@@ -22,7 +22,7 @@ def convert(src: Path, out: Path | None = None, workers: int = 2) -> list:
     src, out = src.resolve(), (out or src).resolve()
     for split in SPLITS:
         if not any(require(src / "waymo_format" / split, f"the Waymo {split} folder").glob("*.tfrecord")):
-            from extensions.errors import DataFormatError
+            from mmlab_core.errors import DataFormatError
 
             raise DataFormatError(src / "waymo_format" / split, "holds no .tfrecord files")
     waymo = converter("waymo_converter", "Waymo")

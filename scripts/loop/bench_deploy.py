@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.files import atomic_write
+from mmlab_core.files import atomic_write
 from scripts.loop.accuracy import ap_drop, evaluate
 from scripts.loop.checks import load_config
 from scripts.loop.export import export, to_openvino
@@ -170,7 +170,7 @@ def deploy_table(frames: int, repeat: int, checkpoints: dict[str, str], datasets
     import os
     import tempfile
 
-    from scripts.settings import current
+    from mmlab_core.settings import current
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,7 +182,8 @@ def deploy_table(frames: int, repeat: int, checkpoints: dict[str, str], datasets
             generate(datasets / "synthetic", train=8, val=frames, seed=0, camera=True)
             convert(datasets / "synthetic")
         settings = current().with_(datasets=datasets)
-        import extensions  # noqa: F401  (registers the plugin's datasets and metric)
+        import extensions
+        extensions.register(rewriters=True)
 
         results = {name: (run_model(name, checkpoints.get(name), settings, Path(tmp), frames, repeat),
                           name in checkpoints) for name in models}  # fmt: skip

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 RANGE = [0, -10.24, -3, 20.48, 10.24, 1]  # 64 x 64 pillars of 0.32 m
@@ -82,7 +82,8 @@ def write_cloud_bag(path: Path, frames: int, clouds: list[np.ndarray], progress:
 
 def random_checkpoint(path: Path, config: Path) -> Path:
     """The config's model with its initial (random) weights, saved as a checkpoint ``infer`` loads."""
-    import extensions  # noqa: F401  (registers the config's components)
+    import extensions
+    extensions.register(rewriters=True)
     from scripts.loop import bench_deploy
     from scripts.loop.checks import load_checkpoint, load_config
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import torch
 
-from scripts.cli import run
+from mmlab_core.cli import run
 
 
 def _cloud(n: int, seed: int) -> torch.Tensor:

@@ -30,8 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.cli import run
-from scripts.settings import REPO_ROOT, Settings, current
+from mmlab_core.cli import run
+from mmlab_core.settings import REPO_ROOT, Settings, current
 
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
@@ -71,7 +71,8 @@ def latency(frames: int, repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         settings = _generated(Path(tmp), train=1, val=frames)
         init_default_scope("mmdet3d")
-        import extensions  # noqa: F401
+        import extensions
+        extensions.register(rewriters=True)
 
         model_cfg, deploy_cfg = load_config(CONFIG, settings=settings), load_config(DEPLOY)
         state = MODELS.build(model_cfg.model).state_dict()

@@ -8,8 +8,8 @@ import pickle
 import re
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.settings import Settings, current, environment
+from mmlab_core.errors import MmlabError
+from mmlab_core.settings import Settings, current, environment
 
 SAFE_LOAD_PATCH = "patches/mmengine/checkpoint-load-with-weights-only-true-and-an-allow-list-of.patch"
 

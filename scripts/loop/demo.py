@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import current
 from scripts.loop import tracking
-from scripts.settings import current
 
 # the CPU-sized PointPillars on a 46 x 46 m field: it learns the generated scenes within the demo's few
 # minutes on 2 cores; the scenes place their objects inside that field (NEAR)

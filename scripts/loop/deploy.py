@@ -22,7 +22,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import current
 from scripts.loop import quiet, tracking
 from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
 from scripts.loop.export import BACKENDS, backend_of, check_backend_package, check_exportable, export, unavailable
@@ -31,7 +32,6 @@ from scripts.loop.latency import measure
 from scripts.loop.parity import Pair, compare, summarise
 from scripts.loop.quantize import CALIBRATION_FRAMES, calibration_samples
 from scripts.loop.report import metrics, write_report
-from scripts.settings import current
 
 
 def verify(pair: Pair, samples: list[str], repeat: int) -> dict:

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from extensions.geometry import bev_corners
-from scripts.cli import run
-from scripts.files import atomic_write
+from mmlab_core.cli import run
+from mmlab_core.files import atomic_write
+from mmlab_core.settings import current
 from scripts.loop import quiet, tracking
 from scripts.loop.checks import check_checkpoint, check_dataset, load_config
-from scripts.settings import current
 
 SCORE_TO_DRAW = 0.3
 DRAWN_RANGE = [0, -40, -3, 70, 40, 1]  # what a picture covers when the config has no point_cloud_range

@@ -114,6 +114,9 @@ def export(deploy_cfg, model_cfg, checkpoint: str, sample: str, out: Path, devic
     and each file is renamed into place when done."""
     from mmdeploy.apis import torch2onnx
 
+    import extensions
+
+    extensions.register(rewriters=True)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         torch2onnx(sample, tmp, "end2end.onnx", deploy_cfg, model_cfg, checkpoint, device=device)

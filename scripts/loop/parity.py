@@ -24,6 +24,9 @@ class Pair:
         from mmdeploy.apis.utils import build_task_processor
         from mmdeploy.core import patch_model
 
+        import extensions
+
+        extensions.register(rewriters=True)
         self.deploy_cfg = deploy_cfg
         self.backend = backend_of(deploy_cfg)
         self.device = device

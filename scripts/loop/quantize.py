@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.files import atomic_path
+from mmlab_core.files import atomic_path
 from scripts.loop.checks import UsageError
 
 CALIBRATION_FRAMES = 8  # training frames fed to the calibrator by default

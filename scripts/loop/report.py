@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scripts.files import atomic_write
+from mmlab_core.files import atomic_write
 from scripts.loop.box_parity import MATCH_IOU
 
 

@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.errors import MmlabError
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
 TOOLS = (*DAEMONS, "mungekey", "sbatch", "sinfo", "squeue", "scancel", "scontrol")

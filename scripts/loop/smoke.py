@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from scripts.cli import run
+from mmlab_core.cli import run
 
 
 def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scripts.settings import current
+from mmlab_core.settings import current
 from scripts.stack.identity import current_identity
 
 

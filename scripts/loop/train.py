@@ -15,10 +15,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import current
 from scripts.loop import quiet, tracking
 from scripts.loop.checks import check_dataset, load_checkpoint, load_config
-from scripts.settings import current
 
 
 def torchrun_command(nproc: int, argv: list[str]) -> list[str]:

@@ -7,9 +7,9 @@ import re
 import urllib.request
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.files import atomic_path, sha256_of
-from scripts.settings import current
+from mmlab_core.errors import MmlabError
+from mmlab_core.files import atomic_path, sha256_of
+from mmlab_core.settings import current
 from scripts.stack.pins import Pin, version_key
 
 

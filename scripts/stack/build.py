@@ -20,7 +20,9 @@ import time
 import venv
 from pathlib import Path
 
-from scripts.settings import REPO_ROOT, current
+from mmlab_core.cli import run
+from mmlab_core.errors import MmlabError
+from mmlab_core.settings import REPO_ROOT, current
 from scripts.stack.editable_link import link_install
 from scripts.stack.lock import HOST_REQUIREMENTS, LOCK_FILE, source_args, uv_binary
 from scripts.stack.mmcv_ops import BuildError, ensure_ops
@@ -31,8 +33,8 @@ STAMPS = "mmlab-stamps.json"
 PACKAGING_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "requirements.txt")
 
 
-class StackError(RuntimeError):
-    """A build step failed; the message names the step and its log."""
+class StackError(MmlabError):
+    """The stack cannot be built as things are; the message says what to do first (exit 2)."""
 
 
 def python_of(venv_path: Path) -> Path:
@@ -92,7 +94,7 @@ class Stack:
             ).returncode
         if code != 0:
             tail = "".join(self.log.read_text(errors="replace").splitlines(keepends=True)[-20:])
-            raise StackError(f"{what} failed (exit {code}); full log: {self.log}\n{tail}")
+            raise BuildError(f"{what} failed (exit {code}); full log: {self.log}\n{tail}")
 
     # ------------------------------------------------------------ steps
 
@@ -125,10 +127,7 @@ class Stack:
 
     def ensure_mmcv(self) -> str:
         fork = self.root / "mmcv"
-        try:
-            result = ensure_ops(fork, self.python)
-        except BuildError as exc:
-            raise StackError(str(exc)) from None
+        result = ensure_ops(fork, self.python)
         key = _hash_files(packaging_inputs(fork), str(fork))
         if self.stamps().get("fork:mmcv") != key:
             link_install(fork, self.python, {"MMCV_WITH_OPS": "1"}, self.log)
@@ -162,7 +161,11 @@ class Stack:
     def build(self) -> None:
         missing = [name for name in FORKS if not (self.root / name / ".git").exists()]
         if missing:
-            raise StackError(f"forks not synced: {', '.join(missing)}; run `nox -s sync` first")
+            raise StackError(
+                f"the fork(s) {', '.join(missing)} are not synced in {self.root}, so there is nothing to build yet, "
+                "and nothing was changed. Run `nox -s setup`, which syncs the forks and then builds; "
+                "`nox -s build` alone expects synced forks."
+            )
         steps = [
             ("environment", self.ensure_venv),
             ("torch + stack packages", self.ensure_packages),
@@ -181,13 +184,9 @@ class Stack:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build", description="build the shared stack environment")
     parser.parse_args(argv)
-    try:
-        Stack().build()
-    except StackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    Stack().build()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

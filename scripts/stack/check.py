@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from scripts.stack.fork import Fork, PatchQueueError, export_commit, own_commits, series_patches
 from scripts.stack.patch_lint import lint_patch_dir
 from scripts.stack.pins import Pin

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from scripts.files import atomic_write
+from mmlab_core.files import atomic_write
 from scripts.stack.fork import (
     PATCHED,
     Fork,

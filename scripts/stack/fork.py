@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.settings import REPO_ROOT
+from mmlab_core.errors import MmlabError
+from mmlab_core.settings import REPO_ROOT
 from scripts.stack.gitcmd import git, git_bytes, is_ancestor, is_repo, rev
 from scripts.stack.pins import Pin
 from scripts.stack.release_import import UPSTREAM_BRANCH, find_release_commit

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from extensions.errors import MmlabError
+from mmlab_core.errors import MmlabError
 
 BOT_NAME = "mmlab-extension"
 BOT_EMAIL = "patches@mmlab-extension.invalid"

@@ -12,7 +12,7 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from scripts.stack.lock import LOCK_FILE
 from scripts.stack.pins import FORKS
 

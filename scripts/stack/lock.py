@@ -20,10 +20,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.cli import run
-from scripts.files import sha256_of
-from scripts.settings import REPO_ROOT, Settings, current
+from mmlab_core.cli import run
+from mmlab_core.errors import MmlabError
+from mmlab_core.files import sha256_of
+from mmlab_core.settings import REPO_ROOT, Settings, current
 
 REQUIREMENTS = REPO_ROOT / "requirements" / "stack.txt"
 LOCK_FILE = REPO_ROOT / "requirements" / "stack.lock"

@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.files import atomic_path
-from scripts.settings import current
+from mmlab_core.errors import MmlabError
+from mmlab_core.files import atomic_path
+from mmlab_core.settings import current
 
 # setuptools takes CXXFLAGS *instead of* Python's own compile flags (-DNDEBUG -O3), so they are restated here:
 # with "-g0" alone every op was built at -O0 and ran 3-28x slower (docs/benchmarks.md, CPU ops).
@@ -41,7 +41,14 @@ def torch_info(python: Path) -> dict:
         "'cuda': torch.version.cuda, 'cuda_available': torch.cuda.is_available(), "
         "'ext_suffix': sysconfig.get_config_var('EXT_SUFFIX')}))"
     )
-    out = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise BuildError(
+            f"{python} cannot import torch ({last}), so mmcv's ops cannot be compiled against it. The stack's "
+            "packages are installed before this step: run `nox -s setup` again, and if it stops here again, "
+            "remove the environment (MMLAB_VENV, default .venv) so that it is made afresh."
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

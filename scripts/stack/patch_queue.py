@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.cli import run
-from scripts.settings import REPO_ROOT
+from mmlab_core.cli import run
+from mmlab_core.settings import REPO_ROOT
 from scripts.stack.check import check_fork
 from scripts.stack.export import export_fork
 from scripts.stack.fork import (

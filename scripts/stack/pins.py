@@ -7,9 +7,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.files import atomic_write
-from scripts.settings import PINS_FILE
+from mmlab_core.errors import MmlabError
+from mmlab_core.files import atomic_write
+from mmlab_core.settings import PINS_FILE
 
 # The OpenMMLab forks, the dataset SDKs whose metrics mmdet3d runs (nuScenes, Lyft), then sparse convolution.
 FORKS = (

@@ -21,10 +21,10 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.cli import run
-from scripts.files import atomic_path
-from scripts.settings import REPO_ROOT
+from mmlab_core.cli import run
+from mmlab_core.errors import MmlabError
+from mmlab_core.files import atomic_path
+from mmlab_core.settings import REPO_ROOT
 from scripts.stack.artifacts import ArtifactError, artifact_path, fetch, project_files
 from scripts.stack.export import export_fork
 from scripts.stack.fork import MARKER, PATCHED, REBASE_STATE, Fork, own_commits, require_in_sync

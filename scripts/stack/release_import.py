@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from extensions.errors import MmlabError
+from mmlab_core.errors import MmlabError
 from scripts.stack.gitcmd import git, git_bytes, rev
 from scripts.stack.pins import Pin
 

@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from extensions.errors import MmlabError
-from scripts.cli import run
-from scripts.settings import REPO_ROOT, current
+from mmlab_core.cli import run
+from mmlab_core.errors import MmlabError
+from mmlab_core.settings import REPO_ROOT, current
 
 LINKED_FORKS = ("mmdetection", "mmdetection3d")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from pyquaternion import Quaternion
 
-from scripts.settings import current
+from mmlab_core.settings import current
 from tests.helpers.nuscenes_tables import build_tables, save_tables
 
 SAMPLE = current().shared / "data" / "nuscenes-samples"

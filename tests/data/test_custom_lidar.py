@@ -10,10 +10,10 @@ import pickle
 import numpy as np
 import pytest
 
-from extensions.errors import DataFormatError
 from extensions.geometry import points_in_box
 from extensions.io.labels import read_labels
 from extensions.io.points import read_bin
+from mmlab_core.errors import DataFormatError
 from scripts.data.convert_lidar import convert, read_split
 from scripts.data.synth_lidar import blocked
 from scripts.data.synth_scenes import MAX_RANGE, MIN_POINTS, generate, make_frame
@@ -102,7 +102,8 @@ def test_dataset_and_padding_loader(dataset):
     from mmdet3d.registry import DATASETS
     from mmdet3d.utils import register_all_modules
 
-    import extensions  # noqa: F401  (registers LidarDataset and LoadLidarPoints)
+    import extensions
+    extensions.register()
 
     register_all_modules()
     base, _ = dataset

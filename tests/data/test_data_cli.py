@@ -16,9 +16,9 @@ pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s 
 
 from extensions.geometry import points_in_box
 from extensions.io.labels import read_labels
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import current
 from scripts.data import cli, synth_scenes
-from scripts.settings import current
 from tests.data.kitti_layout import FRAME, make_kitti_layout
 from tests.helpers.kitti_scan import kitti_infos
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from extensions.classes import DRIVING_CLASSES as CLASSES
-from extensions.errors import DataFormatError
 from extensions.io.multisensor import read_frame
+from mmlab_core.errors import DataFormatError
 from scripts.data.convert_multisensor import convert
 from scripts.data.synth_scenes import generate
 
@@ -29,7 +29,8 @@ def test_dataset_gives_points_image_and_calibration(root):
     from mmdet3d.registry import DATASETS
     from mmdet3d.utils import register_all_modules
 
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register()
 
     register_all_modules()
     pipeline = [

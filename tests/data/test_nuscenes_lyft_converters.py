@@ -28,9 +28,9 @@ pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s 
 pytest.importorskip("nuscenes", reason="needs the nuscenes-devkit fork: run `nox -s setup`")
 pytest.importorskip("lyft_dataset_sdk", reason="needs the lyft-dataset-sdk fork: run `nox -s setup`")
 
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import current
 from scripts.data import cli
-from scripts.settings import current
 from tests.data.nuscenes_layout import make_nuscenes_layout, sample_infos
 
 LYFT = current().shared / "data" / "lyft-mini"

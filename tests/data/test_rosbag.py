@@ -9,11 +9,11 @@ pytest.importorskip("rosbags", reason="needs the stack environment: run `nox -s 
 
 from rosbags.typesys import Stores, get_typestore
 
-from extensions.errors import DataFormatError
 from extensions.io.points import read_bin
 from extensions.io.rosbag import POINTCLOUD2, read_bag
+from mmlab_core.errors import DataFormatError
+from mmlab_core.settings import current
 from scripts.data.bag_to_dataset import bag_to_dataset
-from scripts.settings import current
 
 SCAN = current().shared / "data" / "kitti-000008" / "000008.bin"
 
@@ -96,7 +96,8 @@ def test_bag_to_dataset_to_convert_to_lidar_dataset(tmp_path, scan):
     from mmdet3d.registry import DATASETS
     from mmdet3d.utils import register_all_modules
 
-    import extensions  # noqa: F401  (registers LidarDataset)
+    import extensions
+    extensions.register()
     from scripts.data.convert_lidar import convert, main
 
     bag, second = tmp_path / "drive", tmp_path / "drive.bag"

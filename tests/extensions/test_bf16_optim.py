@@ -7,7 +7,9 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
 
-import extensions  # noqa: E402,F401  (registers the wrapper)
+import extensions  # noqa: E402
+
+extensions.register()
 from extensions.optim.bf16 import CPU_BF16_CHECKS, native_bfloat16  # noqa: E402
 
 

@@ -8,11 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extensions.classes import DRIVING_CLASSES as CLASSES
-from extensions.errors import DataFormatError
 from extensions.io.labels import format_labels, parse_labels, read_labels
 from extensions.io.pcd import lzf_decompress, parse_pcd, read_pcd
 from extensions.io.points import read_bin, read_points, write_bin
-from scripts.settings import current
+from mmlab_core.errors import DataFormatError
+from mmlab_core.settings import current
 from tests.helpers.pcd_writer import write_pcd
 
 SCAN = current().shared / "data" / "kitti-000008" / "000008.bin"

@@ -10,7 +10,7 @@ import pytest
 
 from extensions.classes import DRIVING_CLASSES
 from extensions.geometry import bev_corners, box_corners, points_in_box
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 
 
 def test_yaw_turns_the_box_from_x_towards_y():

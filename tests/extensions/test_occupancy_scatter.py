@@ -10,7 +10,9 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
 
-import extensions  # noqa: E402,F401  (registers the model and the rewriter)
+import extensions  # noqa: E402
+
+extensions.register(rewriters=True)
 from tests.helpers.kitti_scan import KITTI_SCAN, make_kitti_root  # noqa: E402
 from tests.helpers.pointpillars import pointpillars_config  # noqa: E402
 
@@ -52,7 +54,7 @@ def test_pointpillars_with_occupancy_trains_exports_and_matches_onnx_runtime(tmp
     from tests.helpers.onnx_parity import export_and_run
 
     cfg = pointpillars_config(make_kitti_root(tmp_path / "kitti"), tmp_path / "work", max_iters=2)
-    cfg.custom_imports = dict(imports=["extensions"], allow_failed_imports=False)
+    cfg.custom_imports = dict(imports=list(extensions.COMPONENTS), allow_failed_imports=False)
     cfg.model.middle_encoder = dict(type="OccupancyPillarScatter", in_channels=64, output_shape=[496, 432])
     cfg.model.backbone.in_channels = 65
     runner = Runner.from_cfg(cfg)

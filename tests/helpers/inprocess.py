@@ -1,7 +1,7 @@
 """Run a command's ``main`` in the test's own process, as ``python -m`` would run it.
 
 For bad-input tests with many cases: each case in a subprocess pays a fresh import of torch and the stack
-(10-15 s here), in-process they share one. ``scripts.cli.run`` is exactly what each ``__main__`` calls
+(10-15 s here), in-process they share one. ``mmlab_core.cli.run`` is exactly what each ``__main__`` calls
 (``sys.exit(run(main))``; tests/test_cli.py covers it), so the exit code and the stderr paragraph are the
 ones a user sees. Keep one subprocess case per command to cover the process itself.
 
@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from scripts import settings
-from scripts.cli import run
+from mmlab_core import settings
+from mmlab_core.cli import run
 
 
 def run_main(

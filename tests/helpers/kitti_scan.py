@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import current
+from mmlab_core.settings import current
 
 KITTI_SCAN = current().shared / "data" / "kitti-000008"
 CLASSES = ("Pedestrian", "Cyclist", "Car")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from scripts.settings import REPO_ROOT, current
+from mmlab_core.settings import REPO_ROOT, current
 
 LEARNED_CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 LEARNED_EPOCHS = 80  # 4 frames, batch 2: 160 iterations

@@ -33,7 +33,8 @@ def labelled(tmp_path_factory):
     generate(tmp / "datasets" / "synthetic", train=1, val=2, seed=5)
     os.environ.setdefault("MMLAB_DATASET_PATH", str(tmp / "datasets"))
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register(rewriters=True)
 
     state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
     state["bbox_head.conv_cls.bias"].zero_()
@@ -65,8 +66,8 @@ def _centre_boxes(detections) -> np.ndarray:
 def test_custom_prelabels_read_back_convert_and_evaluate(labelled, tmp_path):
     from extensions.evaluation.lidar_metric import average_precision
     from extensions.io.labels import parse_labels
+    from mmlab_core.files import sha256_of as sha256
     from scripts.data.convert_lidar import convert
-    from scripts.files import sha256_of as sha256
 
     tmp, _spec, detector, _frames, predictions = labelled
     out = tmp_path / "prelabelled"
@@ -145,11 +146,11 @@ def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_
     from extensions.geometry import centre_to_bottom
     from extensions.io.labels import read_labels
     from extensions.io.points import read_bin
+    from mmlab_core.settings import current
     from scripts.data.convert_lidar import convert
     from scripts.loop.autolabel.__main__ import autolabel
     from scripts.loop.evaluate import main as evaluate
     from scripts.loop.infer.model import load_detector
-    from scripts.settings import current
     from tests.loop.conftest import run_module
 
     truth = datasets / "synthetic"

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 
 pytest.importorskip("mmdet", reason="needs the stack environment: run `nox -s test`")
@@ -62,7 +62,7 @@ def _autolabel(tmp, images, out, *extra):
 def test_coco_prelabels_load_in_mmdet_with_the_predicted_boxes(camera, tmp_path):
     from mmdet.datasets import CocoDataset
 
-    from scripts.files import sha256_of as sha256
+    from mmlab_core.files import sha256_of as sha256
 
     tmp, images, expected, classes = camera
     result = _autolabel(tmp, images, tmp_path / "out")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 from tests.loop.test_train_cli import _wait_for
 
@@ -69,7 +69,8 @@ def test_evaluate_cli_scores_centerpoint_with_lidar_metric(config, datasets, tmp
 
     os.environ.setdefault("MMLAB_DATASET_PATH", str(datasets))
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register()
 
     model = MODELS.build(Config.fromfile(config).model)
     save_checkpoint(dict(state_dict=model.state_dict(), meta={}), str(tmp_path / "m.pth"))

@@ -27,7 +27,8 @@ def _checkpoint(config: str, path, zero_heatmap_bias: bool = True):
     from mmengine.runner.checkpoint import save_checkpoint
 
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register(rewriters=True)
 
     torch.manual_seed(0)
     state = MODELS.build(Config.fromfile(config).model).state_dict()

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from tests.helpers.tracking import artifact_names, client, runs_by_name
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from tests.helpers.tracking import runs_by_name
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
@@ -39,7 +39,8 @@ def workspace(tmp_path_factory):
     convert(tmp / "datasets" / "synthetic")
     os.environ["MMLAB_DATASET_PATH"] = str(tmp / "datasets")  # for Config.fromfile below
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register(rewriters=True)
 
     model = MODELS.build(Config.fromfile(CONFIG).model)
     state = model.state_dict()

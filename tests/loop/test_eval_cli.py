@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
@@ -29,7 +29,8 @@ def test_eval_writes_metrics_and_pictures(tmp_path, monkeypatch):
     convert(tmp_path / "datasets" / "synthetic")
     monkeypatch.setenv("MMLAB_DATASET_PATH", str(tmp_path / "datasets"))
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register()
 
     save_checkpoint(dict(state_dict=MODELS.build(Config.fromfile(CONFIG).model).state_dict()), str(tmp_path / "m.pth"))
     env = dict(os.environ, MMLAB_CHECKPOINTS_PATH=str(tmp_path / "ckpt"))

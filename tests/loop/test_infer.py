@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 
 pytest.importorskip("rerun", reason="needs the stack environment: run `nox -s test`")
@@ -48,7 +48,8 @@ def deployed(tmp_path_factory):
     os.environ.update(env)
     try:
         init_default_scope("mmdet3d")
-        import extensions  # noqa: F401
+        import extensions
+        extensions.register(rewriters=True)
 
         state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
         state["bbox_head.conv_cls.bias"].zero_()

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 
 pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack
@@ -41,7 +41,8 @@ def test_node_logic_publishes_what_the_detector_finds(tmp_path):
 
     generate(tmp_path / "synthetic", train=1, val=1, seed=3)
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register(rewriters=True)
 
     state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
     state["bbox_head.conv_cls.bias"].zero_()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import REPO_ROOT, current
+from mmlab_core.settings import REPO_ROOT, current
 from tests.loop.test_deploy_cli import _deploy
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
@@ -33,7 +33,8 @@ def workspace(datasets, tmp_path_factory):
                MMLAB_TRACKING_PATH=str(tmp / "mlflow"))  # fmt: skip
     os.environ["MMLAB_DATASET_PATH"] = str(datasets)  # for Config.fromfile below
     init_default_scope("mmdet3d")
-    import extensions  # noqa: F401
+    import extensions
+    extensions.register(rewriters=True)
 
     save_checkpoint(dict(state_dict=MODELS.build(Config.fromfile(CONFIG).model).state_dict(), meta={}),
                     str(tmp / "untrained.pth"))  # fmt: skip

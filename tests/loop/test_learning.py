@@ -14,7 +14,7 @@ import os
 import numpy as np
 import pytest
 
-from scripts.settings import current
+from mmlab_core.settings import current
 from tests.helpers.inprocess import run_main
 from tests.loop.conftest import LEARNED_CONFIG as CONFIG
 

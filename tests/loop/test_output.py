@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from mmlab_core.settings import REPO_ROOT
 from scripts.loop import slurm_local
-from scripts.settings import REPO_ROOT
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -58,7 +58,7 @@ def test_every_run_carries_the_stack_identity(tmp_path, monkeypatch):
     import torch
     from mmengine.config import Config
 
-    from scripts.settings import REPO_ROOT
+    from mmlab_core.settings import REPO_ROOT
     from scripts.stack.pins import FORKS
 
     monkeypatch.setenv("MMLAB_TRACKING_PATH", str(tmp_path / "store"))

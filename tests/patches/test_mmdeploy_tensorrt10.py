@@ -182,8 +182,8 @@ def test_deploy_accepts_the_tensorrt_versions_the_patch_drives(tmp_path, monkeyp
 
 
 def test_deploy_refuses_an_unsupported_tensorrt_with_a_paragraph(tmp_path):
+    from mmlab_core.settings import REPO_ROOT
     from scripts.loop.export import TENSORRT_PATCH
-    from scripts.settings import REPO_ROOT
 
     site = _site_with_tensorrt(tmp_path / "site", "12.0.0")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([site, os.environ.get("PYTHONPATH", "")]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = pytest.mark.stack

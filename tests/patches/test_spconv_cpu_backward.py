@@ -76,6 +76,6 @@ def test_backward_matches_a_dense_conv3d(kind):
 def test_spconv_is_the_patched_fork():
     import spconv as package
 
-    from scripts.settings import REPO_ROOT
+    from mmlab_core.settings import REPO_ROOT
 
     assert Path(package.__file__).resolve().is_relative_to(REPO_ROOT / "spconv"), package.__file__

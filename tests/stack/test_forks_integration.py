@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from scripts.settings import PATCHES_DIR
+from mmlab_core.settings import PATCHES_DIR
 from scripts.stack.gitcmd import git, rev
 from scripts.stack.patch_queue import PATCHED, Fork, check_fork, dirty_files, own_commits, read_series, sync_fork
 from scripts.stack.pins import FORKS, load_pins

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import current
+from mmlab_core.settings import current
 from scripts.stack import build, lock
 
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+) \\$")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import REPO_ROOT, current
+from mmlab_core.settings import REPO_ROOT, current
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 import numpy as np  # noqa: E402  (after the skip: the host-side lane has no numpy)

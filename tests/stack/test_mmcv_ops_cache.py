@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.settings import current
+from mmlab_core.settings import current
 from scripts.stack import mmcv_ops
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from scripts.settings import REPO_ROOT
+from mmlab_core.settings import REPO_ROOT
 from scripts.stack.artifacts import ArtifactError
 from scripts.stack.gitcmd import git, git_env, rev
 from scripts.stack.patch_queue import (
@@ -310,7 +310,7 @@ def test_status_says_so_in_one_line_when_the_index_is_unreachable(monkeypatch, c
 
 
 def test_lint_fails_in_one_paragraph_until_a_test_names_each_patch(tiny, capsys):
-    from scripts.cli import run
+    from mmlab_core.cli import run
     from scripts.stack import patch_queue
 
     pin = tiny.pin

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from scripts.settings import PATCHES_DIR, REPO_ROOT
+from mmlab_core.settings import PATCHES_DIR, REPO_ROOT
 from scripts.stack.artifacts import newest_release
 from scripts.stack.gitcmd import git
 from scripts.stack.patch_queue import Fork, check_fork, export_fork, fork_status, read_series, sync_fork

@@ -15,8 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.cli import run
-from scripts.files import sha256_of
+from mmlab_core.cli import run
+from mmlab_core.files import sha256_of
 from scripts.loop import quiet
 from scripts.loop.autolabel import camera
 from scripts.loop.autolabel.formats import FORMATS, PreLabels

@@ -13,11 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import current
 from scripts.loop import quiet, tracking
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.runner import infer
-from scripts.settings import current
 
 
 def parser() -> argparse.ArgumentParser:

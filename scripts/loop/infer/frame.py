@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
 from extensions.io.fields import INTENSITY
+from mmlab_core.errors import DataFormatError
 from scripts.loop.box_parity import Detections
 
 RUNTIMES = ("onnxruntime", "openvino", "pytorch")
@@ -72,7 +72,8 @@ class FrameDetector:
         from scripts.loop.checks import load_checkpoint
 
         init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
-        import extensions  # noqa: F401  (registers the config's components)
+        import extensions
+        extensions.register(rewriters=True)
 
         self.cfg = model_cfg
         self.runtime = runtime

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from mmlab_core.settings import REPO_ROOT
 from scripts.loop.checks import UsageError, check_checkpoint, load_config
-from scripts.settings import REPO_ROOT
 
 
 @dataclass

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from extensions.errors import MmlabError
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.errors import MmlabError
 
 INSTALL = (
     "the ROS 2 node needs rclpy, which comes with a ROS 2 installation (it is not on PyPI): install ROS 2 "

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.errors import DataFormatError
 from extensions.io.points import read_points
 from extensions.io.rosbag import POINTCLOUD2, pointcloud2_to_points
+from mmlab_core.errors import DataFormatError
 from scripts.loop.infer.frame import check_fields
 
 FRAME_SUFFIXES = (".bin", ".pcd")

@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from scripts.cli import run
+from mmlab_core.cli import run
+from mmlab_core.settings import REPO_ROOT, current
 from scripts.loop.checks import UsageError
 from scripts.loop.zoo import matrix, report
 from scripts.loop.zoo.families import FAMILIES, by_name
-from scripts.settings import REPO_ROOT, current
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.settings import current
+from mmlab_core.settings import current
 
 
 def kitti_dir() -> Path:

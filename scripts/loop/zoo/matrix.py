@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from mmlab_core.settings import REPO_ROOT
 from scripts.loop.zoo.families import Family
 from scripts.loop.zoo.probe import STAGES
 from scripts.loop.zoo.reasons import died
-from scripts.settings import REPO_ROOT
 
 
 def run_family(family: Family, timeout: float, log_dir: Path, with_export: bool = True) -> dict:

@@ -16,10 +16,11 @@ import time
 import traceback
 from pathlib import Path
 
-from scripts.files import atomic_write
+from mmlab_core.cli import run
+from mmlab_core.files import atomic_write
+from mmlab_core.settings import REPO_ROOT
 from scripts.loop.zoo.families import Family, by_name
 from scripts.loop.zoo.reasons import reason
-from scripts.settings import REPO_ROOT
 
 STAGES = ("config", "train", "predict", "export")
 
@@ -217,4 +218,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -7,7 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from scripts.files import atomic_write
+from mmlab_core.files import atomic_write
 from scripts.loop.zoo.families import FAMILIES
 from scripts.loop.zoo.matrix import mark
 from scripts.loop.zoo.probe import STAGES

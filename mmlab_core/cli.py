@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from extensions.errors import MmlabError
+from mmlab_core.errors import MmlabError
 
 
 def run(main: Callable[[], int | None]) -> int:

@@ -2,7 +2,7 @@
 
 Standard library only: the host-side tooling, the ML loop and the plugin all
 raise subclasses of ``MmlabError``, and every command catches it once
-(``scripts.cli.run``), prints the message as one paragraph and exits 2.
+(``mmlab_core.cli.run``), prints the message as one paragraph and exits 2.
 """
 
 from __future__ import annotations
