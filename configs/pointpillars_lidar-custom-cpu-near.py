@@ -1,7 +1,7 @@
 # The demo's detector: the CPU-sized PointPillars on a 46 x 46 m field in front of the sensor (144 x 144
 # pillars, 2.6 times fewer than the 69 x 79 m range), so that 2 cores train 1,200 iterations (12 epochs of
 # 200 frames) in the demo's budget. Its scenes must place their objects inside that field:
-# `scripts/loop/demo.py` generates them with `field=NEAR`. A learning curve on the full range (400 generated
+# `scripts/loop/demo/command.py` generates them with `field=NEAR`. A learning curve on the full range (400 generated
 # frames, batch 2, Car BEV AP40 on 20 validation frames): 2.8 after 200 iterations, 14.5 after 400, 54 after
 # 1,000; a detector needs about a thousand iterations here, whatever the field, and this one is what fits.
 _base_ = ["./pointpillars_lidar-custom-cpu.py"]

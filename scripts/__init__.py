@@ -2,9 +2,10 @@
 
 - ``scripts.stack``: host Python, standard library only, before ``.venv`` exists:
   pins, artifacts, forks and the patch queue, rebase, the environment build, workspace links.
-- ``scripts.loop``: runs in ``.venv``: train, evaluate, deploy, parity, tracking, demo, benchmarks.
+- ``scripts.loop``: runs in ``.venv``, one package per command (train, evaluate, deploy, demo, smoke, infer,
+  autolabel, zoo) and ``common`` for what they share.
 - ``scripts.data``: data tools that use ``extensions``: generators and converters.
 
-``mmlab_core.settings`` and ``mmlab_core.cli`` are shared by all three (standard library only).
+The leaf package ``mmlab_core`` (errors, settings, atomic files, the CLI wrapper) is shared by all three.
 Host-side code never imports ``scripts.loop`` or ``scripts.data``.
 """

@@ -103,6 +103,7 @@ def test_dataset_and_padding_loader(dataset):
     from mmdet3d.utils import register_all_modules
 
     import extensions
+
     extensions.register()
 
     register_all_modules()

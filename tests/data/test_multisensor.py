@@ -30,6 +30,7 @@ def test_dataset_gives_points_image_and_calibration(root):
     from mmdet3d.utils import register_all_modules
 
     import extensions
+
     extensions.register()
 
     register_all_modules()

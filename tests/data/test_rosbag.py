@@ -97,6 +97,7 @@ def test_bag_to_dataset_to_convert_to_lidar_dataset(tmp_path, scan):
     from mmdet3d.utils import register_all_modules
 
     import extensions
+
     extensions.register()
     from scripts.data.convert_lidar import convert, main
 

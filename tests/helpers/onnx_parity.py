@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.loop.box_parity import Detections, match
+from scripts.loop.deploy.box_parity import Detections, match
 
 
 def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Path):
     """Return ``(torch_outputs, ort_outputs, onnx_path)`` as lists of numpy arrays."""
     from mmdeploy.utils import load_config
 
-    from scripts.loop.export import export
-    from scripts.loop.parity import Pair
+    from scripts.loop.deploy.export import export
+    from scripts.loop.deploy.parity import Pair
 
     deploy, model = load_config(deploy_cfg, model_cfg)
     onnx_path = export(deploy, model, checkpoint, sample, work_dir)
@@ -24,7 +24,7 @@ def export_and_run(model_cfg, deploy_cfg, checkpoint: str, sample, work_dir: Pat
 
 def match_detections(ref_dets, ref_labels, dets, labels, iou_thr: float = 0.99):
     """mmdet's raw deploy outputs (``dets`` (N, 5) x1y1x2y2 + score, ``labels``) compared with the
-    project's one box matcher, ``scripts.loop.box_parity.match`` (greedy one-to-one, same label,
+    project's one box matcher, ``scripts.loop.deploy.box_parity.match`` (greedy one-to-one, same label,
     unmatched boxes on either side count against the fraction).
 
     Returns ``(matched fraction, max |score difference| over matches)``.

@@ -34,6 +34,7 @@ def labelled(tmp_path_factory):
     os.environ.setdefault("MMLAB_DATASET_PATH", str(tmp / "datasets"))
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register(rewriters=True)
 
     state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
@@ -149,7 +150,7 @@ def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_
     from mmlab_core.settings import current
     from scripts.data.convert_lidar import convert
     from scripts.loop.autolabel.__main__ import autolabel
-    from scripts.loop.evaluate import main as evaluate
+    from scripts.loop.evaluate.command import main as evaluate
     from scripts.loop.infer.model import load_detector
     from tests.loop.conftest import run_module
 

@@ -1,4 +1,4 @@
-"""The infer-memory benchmark's pieces (scripts.loop.bench_infer): the bag it writes is what infer's reader reads,
+"""The infer-memory benchmark's pieces (benchmarks.infer): the bag it writes is what infer's reader reads,
 and the growth figure is the slope of resident memory per 1000 frames. Its timings and memory live in
 docs/benchmarks.md, not here."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("rosbags", reason="needs the stack environment: run `nox -s test`")
-from scripts.loop.bench_infer import PERIOD_NS, RANGE, TOPIC, growth, scene_clouds, write_cloud_bag
+from benchmarks.infer import PERIOD_NS, RANGE, TOPIC, growth, scene_clouds, write_cloud_bag
 
 pytestmark = pytest.mark.stack
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scripts.loop.box_parity import Detections, iou, match
+from scripts.loop.deploy.box_parity import Detections, iou, match
 
 
 def _dets(boxes, scores, labels) -> Detections:

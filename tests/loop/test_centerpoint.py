@@ -65,11 +65,12 @@ def test_evaluate_cli_scores_centerpoint_with_lidar_metric(config, datasets, tmp
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
 
-    from scripts.loop.evaluate import main
+    from scripts.loop.evaluate.command import main
 
     os.environ.setdefault("MMLAB_DATASET_PATH", str(datasets))
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register()
 
     model = MODELS.build(Config.fromfile(config).model)

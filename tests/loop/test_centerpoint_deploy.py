@@ -28,6 +28,7 @@ def _checkpoint(config: str, path, zero_heatmap_bias: bool = True):
 
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register(rewriters=True)
 
     torch.manual_seed(0)

@@ -15,7 +15,7 @@ from mmlab_core.settings import REPO_ROOT
 from tests.helpers.tracking import runs_by_name
 
 torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-from scripts.loop.export import unavailable  # noqa: E402
+from scripts.loop.deploy.export import unavailable  # noqa: E402
 
 pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
@@ -40,6 +40,7 @@ def workspace(tmp_path_factory):
     os.environ["MMLAB_DATASET_PATH"] = str(tmp / "datasets")  # for Config.fromfile below
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register(rewriters=True)
 
     model = MODELS.build(Config.fromfile(CONFIG).model)
@@ -78,7 +79,8 @@ def test_deploy_exports_verifies_and_reports(workspace):
 
 
 def test_deploy_exits_1_when_parity_misses_its_threshold(workspace, monkeypatch, capsys):
-    from scripts.loop import deploy, parity
+    from scripts.loop.deploy import command as deploy
+    from scripts.loop.deploy import parity
 
     tmp, env = workspace
     for key in ("MMLAB_DATASET_PATH", "MMLAB_CHECKPOINTS_PATH", "MMLAB_TRACKING_PATH"):

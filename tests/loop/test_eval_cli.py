@@ -30,6 +30,7 @@ def test_eval_writes_metrics_and_pictures(tmp_path, monkeypatch):
     monkeypatch.setenv("MMLAB_DATASET_PATH", str(tmp_path / "datasets"))
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register()
 
     save_checkpoint(dict(state_dict=MODELS.build(Config.fromfile(CONFIG).model).state_dict()), str(tmp_path / "m.pth"))
@@ -60,7 +61,7 @@ def _evaluate(*args, env):
 def test_eval_bad_input_gets_a_paragraph(tmp_path, monkeypatch, capsys):
     from scripts.data.convert_lidar import convert
     from scripts.data.synth_scenes import generate
-    from scripts.loop.evaluate import main
+    from scripts.loop.evaluate.command import main
 
     env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "none"))
     result = _evaluate("configs/nope.py", "m.pth", env=env)  # the process itself, once

@@ -34,7 +34,7 @@ def deployed(tmp_path_factory):
     from extensions.io.points import read_bin
     from scripts.data.convert_lidar import convert
     from scripts.data.synth_scenes import generate
-    from scripts.loop import deploy
+    from scripts.loop.deploy import command as deploy
 
     tmp = tmp_path_factory.mktemp("infer")
     generate(tmp / "datasets" / "synthetic", train=1, val=3, seed=4)
@@ -49,6 +49,7 @@ def deployed(tmp_path_factory):
     try:
         init_default_scope("mmdet3d")
         import extensions
+
         extensions.register(rewriters=True)
 
         state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
@@ -156,7 +157,7 @@ def test_bag_to_detections_bag_jsonl_and_rerun_recording(deployed, infer_here, t
 def test_folder_with_pytorch_gives_the_boxes_onnxruntime_and_openvino_give(deployed, infer_here, tmp_path):
     """A folder of frames (config + checkpoint, PyTorch) -> ROS 2 MCAP; the boxes match the deployed model's
     in ONNX Runtime and in OpenVINO."""
-    from scripts.loop.box_parity import Detections, match
+    from scripts.loop.deploy.box_parity import Detections, match
 
     tmp, _env, clouds = deployed
     folder = tmp / "datasets" / "synthetic"  # the custom layout: points/ inside

@@ -42,6 +42,7 @@ def test_node_logic_publishes_what_the_detector_finds(tmp_path):
     generate(tmp_path / "synthetic", train=1, val=1, seed=3)
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register(rewriters=True)
 
     state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()

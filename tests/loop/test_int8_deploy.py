@@ -34,6 +34,7 @@ def workspace(datasets, tmp_path_factory):
     os.environ["MMLAB_DATASET_PATH"] = str(datasets)  # for Config.fromfile below
     init_default_scope("mmdet3d")
     import extensions
+
     extensions.register(rewriters=True)
 
     save_checkpoint(dict(state_dict=MODELS.build(Config.fromfile(CONFIG).model).state_dict(), meta={}),
@@ -73,7 +74,7 @@ def test_int8_deploy_reports_the_ap_drop_of_a_trained_model(workspace, learned):
     assert sum(i.data_type == onnx.TensorProto.INT8 for i in quantized.initializer) >= 10  # the conv weights
     assert any(node.op_type == "QuantizeLinear" for node in quantized.node)
     # the heads' last convolutions stay float32 (their weights come straight from an initializer), the rest int8
-    from scripts.loop.quantize import output_convs
+    from scripts.loop.deploy.quantize import output_convs
 
     heads = output_convs(onnx.load(str(out / "end2end.onnx")))
     assert heads == ["/conv_cls/Conv", "/conv_dir_cls/Conv", "/conv_reg/Conv"]

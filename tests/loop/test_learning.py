@@ -30,7 +30,7 @@ def _yaw_errors(checkpoint: str, datasets) -> tuple[list[float], int]:
     from extensions.evaluation.lidar_metric import box_overlaps
     from extensions.geometry import centre_to_bottom
     from extensions.io.labels import read_labels
-    from scripts.loop.checks import load_config
+    from scripts.loop.common.checks import load_config
 
     root = datasets / "synthetic"
     cfg = load_config(CONFIG, settings=current().with_(datasets=datasets))
@@ -55,7 +55,7 @@ def _yaw_errors(checkpoint: str, datasets) -> tuple[list[float], int]:
 def test_cpu_pointpillars_overfits_four_frames(learned, datasets, tmp_path, monkeypatch, capsys):
     """The ``learned`` fixture trains (tests/loop/conftest.py); this evaluates it on the frames it saw, through
     ``nox -s eval``'s main in this process."""
-    from scripts.loop.evaluate import main as evaluate
+    from scripts.loop.evaluate.command import main as evaluate
 
     env = {**os.environ, **current().with_(datasets=datasets).config_env()}
     checkpoint = learned

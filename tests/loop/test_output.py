@@ -17,7 +17,7 @@ CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 
 
 def test_a_short_train_run_prints_progress_and_paths_not_config_or_warnings(datasets, tmp_path):
-    from scripts.loop import quiet
+    from scripts.loop.common import quiet
 
     env = dict(os.environ, MMLAB_DATASET_PATH=str(datasets), MMLAB_CHECKPOINTS_PATH=str(tmp_path / "ckpt"))
     env["MMLAB_TRACKING_PATH"] = str(tmp_path / "mlflow")

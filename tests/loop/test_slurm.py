@@ -1,5 +1,5 @@
 """README's Slurm recipe, submitted with sbatch to a one-node Slurm cluster on
-this machine (scripts/loop/slurm_local.py), trains an epoch and writes its
+this machine (tests/helpers/slurm_local.py), trains an epoch and writes its
 checkpoint; requeued, it goes on from that checkpoint. Skips, saying why, where
 the daemons cannot run."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mmlab_core.settings import REPO_ROOT
-from scripts.loop import slurm_local
+from tests.helpers import slurm_local
 
 pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

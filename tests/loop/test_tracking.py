@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from scripts.loop import tracking
+from scripts.loop.common import tracking
 from tests.helpers.tracking import artifact_names, client, runs_by_name
 
 pytest.importorskip("mlflow", reason="needs the stack environment: run `nox -s test`")

@@ -175,7 +175,7 @@ def _site_with_tensorrt(root, version: str) -> str:
 
 @pytest.mark.parametrize("version", ["8.6.1", "10.16.1.11", "11.4.0.106"])
 def test_deploy_accepts_the_tensorrt_versions_the_patch_drives(tmp_path, monkeypatch, version):
-    from scripts.loop.export import check_backend_package
+    from scripts.loop.deploy.export import check_backend_package
 
     monkeypatch.syspath_prepend(_site_with_tensorrt(tmp_path, version))
     check_backend_package("tensorrt", "configs/deploy/voxel-detection_tensorrt_dynamic.py")  # no UsageError
@@ -183,7 +183,7 @@ def test_deploy_accepts_the_tensorrt_versions_the_patch_drives(tmp_path, monkeyp
 
 def test_deploy_refuses_an_unsupported_tensorrt_with_a_paragraph(tmp_path):
     from mmlab_core.settings import REPO_ROOT
-    from scripts.loop.export import TENSORRT_PATCH
+    from scripts.loop.deploy.export import TENSORRT_PATCH
 
     site = _site_with_tensorrt(tmp_path / "site", "12.0.0")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([site, os.environ.get("PYTHONPATH", "")]))

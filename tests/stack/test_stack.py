@@ -47,13 +47,13 @@ def test_mmcv_compiled_ops_are_loaded():
 
 
 def test_nms_matches_an_independent_reference():
-    from scripts.loop.smoke import check_nms
+    from scripts.loop.smoke.command import check_nms
 
     assert check_nms(seed=1) > 10
 
 
 def test_voxelization_matches_an_independent_reference():
-    from scripts.loop.smoke import check_voxelization
+    from scripts.loop.smoke.command import check_voxelization
 
     assert check_voxelization(seed=2) > 100
 

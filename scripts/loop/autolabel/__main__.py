@@ -17,14 +17,14 @@ from pathlib import Path
 
 from mmlab_core.cli import run
 from mmlab_core.files import sha256_of
-from scripts.loop import quiet
 from scripts.loop.autolabel import camera
 from scripts.loop.autolabel.formats import FORMATS, PreLabels
-from scripts.loop.checks import UsageError, check_checkpoint, load_config
+from scripts.loop.common import quiet
+from scripts.loop.common.checks import UsageError, check_checkpoint, load_config
 from scripts.loop.infer import sources
 from scripts.loop.infer.model import load_detector
+from scripts.loop.infer.pipeline import frames_of, staged
 from scripts.loop.infer.records import objects
-from scripts.loop.infer.runner import frames_of, staged
 
 
 def autolabel(

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from scripts.loop.checks import UsageError
+from scripts.loop.common.checks import UsageError
 
 CAMERA_FORMATS = ("coco", "scalabel", "cvat")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -129,7 +129,7 @@ def autolabel_images(cfg, config: str, checkpoint: str, images_path: Path, out: 
     """Pre-label every image of ``images_path`` into ``out`` (written whole or not at all); returns the main file."""
     from mmdet.apis import init_detector
 
-    from scripts.loop.infer.runner import staged
+    from scripts.loop.infer.pipeline import staged
 
     images = image_files(images_path)
     model = init_detector(cfg, checkpoint, device="cpu")

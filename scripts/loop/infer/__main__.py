@@ -15,9 +15,9 @@ from pathlib import Path
 
 from mmlab_core.cli import run
 from mmlab_core.settings import current
-from scripts.loop import quiet, tracking
+from scripts.loop.common import quiet, tracking
 from scripts.loop.infer.model import load_detector
-from scripts.loop.infer.runner import infer
+from scripts.loop.infer.pipeline import infer
 
 
 def parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ import numpy as np
 
 from extensions.io.fields import INTENSITY
 from mmlab_core.errors import DataFormatError
-from scripts.loop.box_parity import Detections
+from scripts.loop.deploy.box_parity import Detections
 
 RUNTIMES = ("onnxruntime", "openvino", "pytorch")
 OUTPUTS = ["cls_score0", "bbox_pred0", "dir_cls_pred0"]
@@ -69,10 +69,11 @@ class FrameDetector:
         from mmengine.registry import MODELS, init_default_scope
         from mmengine.runner.checkpoint import load_state_dict
 
-        from scripts.loop.checks import load_checkpoint
+        from scripts.loop.common.checks import load_checkpoint
 
         init_default_scope(model_cfg.get("default_scope", "mmdet3d"))
         import extensions
+
         extensions.register(rewriters=True)
 
         self.cfg = model_cfg

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmlab_core.settings import REPO_ROOT
-from scripts.loop.checks import UsageError, check_checkpoint, load_config
+from scripts.loop.common.checks import UsageError, check_checkpoint, load_config
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mmlab_core.cli import run
 from mmlab_core.settings import REPO_ROOT, current
-from scripts.loop.checks import UsageError
+from scripts.loop.common.checks import UsageError
 from scripts.loop.zoo import matrix, report
 from scripts.loop.zoo.families import FAMILIES, by_name
 

@@ -135,8 +135,8 @@ def export_parity(model, family: Family, cfg, work_dir: Path) -> dict:
     from mmdeploy.utils import load_config
     from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
 
-    from scripts.loop.export import export
-    from scripts.loop.parity import MAX_ABS_DIFF, Pair
+    from scripts.loop.deploy.export import export
+    from scripts.loop.deploy.parity import MAX_ABS_DIFF, Pair
     from scripts.loop.zoo.frames import sample_path
 
     checkpoint = str(work_dir / "random.pth")
@@ -158,7 +158,7 @@ def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
     """Run the stages in order; a failed stage skips the ones that need it."""
     import torch
 
-    from scripts.loop import quiet
+    from scripts.loop.common import quiet
 
     quiet.install()
     torch.manual_seed(0)

@@ -1,4 +1,4 @@
-"""One table for every deploy runtime: ``python -m scripts.loop.benchmark deploy``.
+"""One table for every deploy runtime: ``python -m benchmarks deploy``.
 
 For each model (PointPillars and CenterPoint-pillar on generated LiDAR frames, RetinaNet-R18 on generated
 camera images) it exports once, builds every runtime (PyTorch eager, ONNX Runtime, OpenVINO float32 and
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmlab_core.files import atomic_write
-from scripts.loop.accuracy import ap_drop, evaluate
-from scripts.loop.checks import load_config
-from scripts.loop.export import export, to_openvino
-from scripts.loop.latency import stats, timed
-from scripts.loop.parity import Pair, compare, summarise
-from scripts.loop.quantize import calibration_samples, model_inputs, quantize
+from scripts.loop.common.checks import load_config
+from scripts.loop.deploy.accuracy import ap_drop, evaluate
+from scripts.loop.deploy.export import export, to_openvino
+from scripts.loop.deploy.latency import stats, timed
+from scripts.loop.deploy.parity import Pair, compare, summarise
+from scripts.loop.deploy.quantize import calibration_samples, model_inputs, quantize
 
 MODELS = {  # name: (model config, deploy config task prefix)
     "PointPillars": ("configs/pointpillars_lidar-custom-cpu.py", "voxel-detection", "dynamic"),
@@ -144,7 +144,7 @@ def random_checkpoint(model_cfg, path: Path, zero_classifier_bias: bool = True) 
 
 def run_model(name: str, checkpoint: str | None, settings, out: Path, frames: int, repeat: int) -> list[Variant]:
     """Every variant of one model, measured; AP changes when a trained ``checkpoint`` is given."""
-    from scripts.loop.deploy import validation_samples
+    from scripts.loop.deploy.command import validation_samples
 
     config, task, shape = MODELS[name]
     model_cfg = load_config(config, settings=settings)
@@ -183,13 +183,14 @@ def deploy_table(frames: int, repeat: int, checkpoints: dict[str, str], datasets
             convert(datasets / "synthetic")
         settings = current().with_(datasets=datasets)
         import extensions
+
         extensions.register(rewriters=True)
 
         results = {name: (run_model(name, checkpoints.get(name), settings, Path(tmp), frames, repeat),
                           name in checkpoints) for name in models}  # fmt: skip
     load = [round(x, 2) for x in (*load_before, *os.getloadavg())]
     how = (
-        f"`python -m scripts.loop.benchmark deploy --frames {frames} --repeat {repeat}`: {frames} validation inputs "
+        f"`python -m benchmarks deploy --frames {frames} --repeat {repeat}`: {frames} validation inputs "
         f"x {repeat} timed runs per runtime (2 warm-up runs each), runtimes interleaved per input; raw forward "
         "(voxels or image in, head outputs out; voxelization and box decoding excluded). Parity against PyTorch "
         "on the same inputs; AP change = largest drop of any whole-range AP on the test set, where a trained "

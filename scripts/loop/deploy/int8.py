@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.loop.accuracy import ap_drop, evaluate, headline
-from scripts.loop.checks import UsageError
-from scripts.loop.export import backend_of, to_openvino
-from scripts.loop.latency import stats, timed
-from scripts.loop.parity import Pair, compare, summarise
-from scripts.loop.quantize import model_inputs, quantize
+from scripts.loop.common.checks import UsageError
+from scripts.loop.deploy.accuracy import ap_drop, evaluate, headline
+from scripts.loop.deploy.export import backend_of, to_openvino
+from scripts.loop.deploy.latency import stats, timed
+from scripts.loop.deploy.parity import Pair, compare, summarise
+from scripts.loop.deploy.quantize import model_inputs, quantize
 
 MAX_AP_DROP = 1.0  # AP points (of 100) the INT8 model may lose on any headline AP, by default
 

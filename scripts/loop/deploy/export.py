@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from scripts.loop.checks import UsageError
+from scripts.loop.common.checks import UsageError
 
 BACKENDS = ("onnxruntime", "openvino", "tensorrt")
 OPENVINO_OLDEST = (2023, 1)  # openvino.convert_model and openvino.Core, which our mmdeploy patches use

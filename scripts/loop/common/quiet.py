@@ -31,7 +31,7 @@ mmengine console records, kept in the log file (``<work_dir>/<timestamp>/``)
 and off the terminal by ``ConsoleFilter``:
 
 - the environment block, the config dump and the hook order that
-  ``Runner.__init__`` logs; ``scripts.loop.runner`` prints one line instead,
+  ``Runner.__init__`` logs; ``scripts.loop.common.loop_runner`` prints one line instead,
   naming the dumped config and the log file.
 - mmdeploy's ``Failed to search registry with scope "mmdet3d" in the
   "Codebases" / "mmdet3d_tasks" / "backend_*" registry tree``: mmdeploy
@@ -103,7 +103,7 @@ def _category(category: type[Warning] | str) -> type[Warning]:
 def install() -> None:
     """Ignore the known-harmless upstream warnings listed above, on this process's mmengine logger too (idempotent).
 
-    Runners built later get the console filter from ``scripts.loop.runner``."""
+    Runners built later get the console filter from ``scripts.loop.common.loop_runner``."""
     from mmengine.logging import MMLogger
 
     for message, category, module in PYTHON_WARNINGS:

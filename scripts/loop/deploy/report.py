@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from mmlab_core.files import atomic_write
-from scripts.loop.box_parity import MATCH_IOU
+from scripts.loop.deploy.box_parity import MATCH_IOU
 
 
 def markdown(report: dict) -> str:

@@ -27,7 +27,7 @@ def stats(times: list[float]) -> dict:
 
 
 def measure(pair, samples: list[str], repeat: int) -> dict:
-    """Raw forward latency of ``pair`` (a ``scripts.loop.parity.Pair``) on each sample: the original PyTorch
+    """Raw forward latency of ``pair`` (a ``scripts.loop.deploy.parity.Pair``) on each sample: the original PyTorch
     model (eager, no rewrites) and the deployed model, with the median speed-up of the deployed one."""
     torch_times, deployed_times = [], []
     for sample in samples:

@@ -9,8 +9,6 @@ import time
 
 import numpy as np
 
-from mmlab_core.cli import run
-
 
 def reference_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
     """Greedy NMS written independently of mmcv (boxes are x1, y1, x2, y2)."""
@@ -82,7 +80,3 @@ def main() -> int:
     print(f"  Voxelization: {check_voxelization()} voxels, identical to the numpy reference")
     print(f"smoke run passed in {time.monotonic() - start:.1f}s")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run(main))

@@ -1,6 +1,6 @@
 """Time mmcv's CPU point-cloud ops on realistic sizes and print a Markdown table.
 
-    .venv/bin/python -m scripts.loop.bench_ops [--repeats 3]
+    .venv/bin/python -m benchmarks.ops [--repeats 3]
 
 Each op runs once to warm up, then ``--repeats`` times; the table gives the best wall time (the least
 disturbed by other work on the machine) and the median.

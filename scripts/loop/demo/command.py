@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-from mmlab_core.cli import run
 from mmlab_core.settings import current
-from scripts.loop import tracking
+from scripts.loop.common import tracking
 
 # the CPU-sized PointPillars on a 46 x 46 m field: it learns the generated scenes within the demo's few
 # minutes on 2 cores; the scenes place their objects inside that field (NEAR)
@@ -37,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from scripts.data.convert_lidar import convert
     from scripts.data.synth_scenes import generate
-    from scripts.loop import deploy, evaluate, train
+    from scripts.loop.deploy import command as deploy
+    from scripts.loop.evaluate import command as evaluate
+    from scripts.loop.train import command as train
 
     started = time.monotonic()
     data = current().datasets / "synthetic"
@@ -101,7 +101,3 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     return verified
-
-
-if __name__ == "__main__":
-    sys.exit(run(main))

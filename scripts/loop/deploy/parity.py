@@ -1,7 +1,7 @@
 """Does the deployed model give what PyTorch gives? Compared twice per sample: the raw
 head outputs (PyTorch with mmdeploy's rewrites, i.e. the exported graph) and the final
 boxes after post-processing (the original PyTorch model against mmdeploy's backend
-model, matched by ``scripts.loop.box_parity.match``)."""
+model, matched by ``scripts.loop.deploy.box_parity.match``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import copy
 
 import numpy as np
 
-from scripts.loop.box_parity import Detections, match
-from scripts.loop.export import backend_of
+from scripts.loop.deploy.box_parity import Detections, match
+from scripts.loop.deploy.export import backend_of
 
 MAX_ABS_DIFF = 1e-3  # raw head outputs, float32
 MIN_MATCHED = 0.95  # final boxes: matched / max(PyTorch boxes, deployed boxes), per sample

@@ -4,7 +4,7 @@
 [--cfg-options key=value ...]``. Checkpoints go to
 ``$MMLAB_CHECKPOINTS_PATH/<config name>/`` unless ``--work-dir`` says otherwise.
 With ``--nproc N`` (N > 1) the command re-runs itself under torchrun on this
-machine: gloo on CPU, nccl on GPU. Every run is tracked (see scripts/loop/tracking.py).
+machine: gloo on CPU, nccl on GPU. Every run is tracked (see scripts/loop/common/tracking.py).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mmlab_core.cli import run
 from mmlab_core.settings import current
-from scripts.loop import quiet, tracking
-from scripts.loop.checks import check_dataset, load_checkpoint, load_config
+from scripts.loop.common import quiet, tracking
+from scripts.loop.common.checks import check_dataset, load_checkpoint, load_config
 
 
 def torchrun_command(nproc: int, argv: list[str]) -> list[str]:
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     _check_start_checkpoint(cfg, args.resume)
     if args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return _launch(args.nproc, _without_nproc(argv))
-    from scripts.loop import runner as loop_runner
+    from scripts.loop.common import loop_runner
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         cfg.launcher = "pytorch"
@@ -101,7 +100,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"checkpoints and logs: {cfg.work_dir}", flush=True)
             print(f"tracked: MLflow run {run_id} at {uri}", flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run(main))

@@ -9,7 +9,7 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
-from scripts.loop import quiet
+from scripts.loop.common import quiet
 
 
 def match_dist_backend(cfg) -> None:

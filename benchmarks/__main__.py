@@ -1,18 +1,18 @@
 """Benchmarks recorded in docs/benchmarks.md. Each prints JSON with how it measured.
 
-``python -m scripts.loop.benchmark latency [--frames N --repeat R]``
+``python -m benchmarks latency [--frames N --repeat R]``
     PointPillars (configs/pointpillars_lidar-custom-3class.py) on generated
     frames: PyTorch (as exported) vs ONNX Runtime, same inputs, median/p90.
-``python -m scripts.loop.benchmark deploy [--frames N --repeat R --checkpoint NAME=PATH --datasets DIR]``
+``python -m benchmarks deploy [--frames N --repeat R --checkpoint NAME=PATH --datasets DIR]``
     Every deploy runtime (PyTorch eager, ONNX Runtime, OpenVINO, INT8) x model (PointPillars,
     CenterPoint-pillar, RetinaNet-R18) in one run; writes its table into docs/benchmarks.md
-    (``scripts.loop.bench_deploy``).
-``python -m scripts.loop.benchmark train-iter [--frames N --config C --cfg-options K=V ...]``
+    (``benchmarks.deploy``).
+``python -m benchmarks train-iter [--frames N --config C --cfg-options K=V ...]``
     Seconds per training iteration (batch 2) over one epoch, first 2 skipped.
-``python -m scripts.loop.benchmark infer-memory [--frames N]``
+``python -m benchmarks infer-memory [--frames N]``
     Peak memory of ``scripts.loop.infer`` on generated bags of N and 4N clouds (it streams: the two
-    should match), with frames/s and the output sizes (``scripts.loop.bench_infer``).
-``python -m scripts.loop.benchmark setup [--cold]``
+    should match), with frames/s and the output sizes (``benchmarks.infer``).
+``python -m benchmarks setup [--cold]``
     Wall time of ``nox -s setup``: warm (the stack is built), or cold (a new
     venv and an empty cache in a temporary folder: downloads and mmcv compile).
 """
@@ -63,15 +63,16 @@ def latency(frames: int, repeat: int) -> dict:
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
 
-    from scripts.loop.checks import load_config
-    from scripts.loop.deploy import validation_samples, verify
-    from scripts.loop.export import export
-    from scripts.loop.parity import Pair
+    from scripts.loop.common.checks import load_config
+    from scripts.loop.deploy.command import validation_samples, verify
+    from scripts.loop.deploy.export import export
+    from scripts.loop.deploy.parity import Pair
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = _generated(Path(tmp), train=1, val=frames)
         init_default_scope("mmdet3d")
         import extensions
+
         extensions.register(rewriters=True)
 
         model_cfg, deploy_cfg = load_config(CONFIG, settings=settings), load_config(DEPLOY)
@@ -157,13 +158,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.which == "latency":
         result = latency(args.frames, args.repeat)
     elif args.which == "deploy":
-        from scripts.loop.bench_deploy import MODELS, deploy_table
+        from benchmarks.deploy import MODELS, deploy_table
 
         checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
         models = args.models or list(MODELS)
         result = deploy_table(args.frames, args.repeat, checkpoints, args.datasets, models, args.doc)
     elif args.which == "infer-memory":
-        from scripts.loop.bench_infer import infer_memory
+        from benchmarks.infer import infer_memory
 
         result = infer_memory(args.frames)
     elif args.which == "train-iter":

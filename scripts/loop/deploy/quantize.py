@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mmlab_core.files import atomic_path
-from scripts.loop.checks import UsageError
+from scripts.loop.common.checks import UsageError
 
 CALIBRATION_FRAMES = 8  # training frames fed to the calibrator by default
 QDQ_OPSET = 13  # QuantizeLinear/DequantizeLinear with a per-channel axis

@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from extensions.geometry import bev_corners
-from mmlab_core.cli import run
 from mmlab_core.files import atomic_write
 from mmlab_core.settings import current
-from scripts.loop import quiet, tracking
-from scripts.loop.checks import check_checkpoint, check_dataset, load_config
+from scripts.loop.common import quiet, tracking
+from scripts.loop.common.checks import check_checkpoint, check_dataset, load_config
 
 SCORE_TO_DRAW = 0.3
 DRAWN_RANGE = [0, -40, -3, 70, 40, 1]  # what a picture covers when the config has no point_cloud_range
 
 
 def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
-    from scripts.loop import runner
+    from scripts.loop.common import loop_runner as runner
 
     cfg.work_dir = str(work_dir / "logs")
     cfg.load_from = checkpoint
@@ -119,7 +117,3 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run(main))

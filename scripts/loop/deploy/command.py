@@ -19,19 +19,24 @@ a CUDA GPU and the ``tensorrt`` package stops with a paragraph (exit 2).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from mmlab_core.cli import run
 from mmlab_core.settings import current
-from scripts.loop import quiet, tracking
-from scripts.loop.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
-from scripts.loop.export import BACKENDS, backend_of, check_backend_package, check_exportable, export, unavailable
-from scripts.loop.int8 import MAX_AP_DROP, check_int8_backend, int8_model, verify_int8
-from scripts.loop.latency import measure
-from scripts.loop.parity import Pair, compare, summarise
-from scripts.loop.quantize import CALIBRATION_FRAMES, calibration_samples
-from scripts.loop.report import metrics, write_report
+from scripts.loop.common import quiet, tracking
+from scripts.loop.common.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
+from scripts.loop.deploy.export import (
+    BACKENDS,
+    backend_of,
+    check_backend_package,
+    check_exportable,
+    export,
+    unavailable,
+)
+from scripts.loop.deploy.int8 import MAX_AP_DROP, check_int8_backend, int8_model, verify_int8
+from scripts.loop.deploy.latency import measure
+from scripts.loop.deploy.parity import Pair, compare, summarise
+from scripts.loop.deploy.quantize import CALIBRATION_FRAMES, calibration_samples
+from scripts.loop.deploy.report import metrics, write_report
 
 
 def verify(pair: Pair, samples: list[str], repeat: int) -> dict:
@@ -138,7 +143,3 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
     return 0 if report["passed"] and report.get("int8", {}).get("passed", True) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(run(main))

@@ -1,9 +1,9 @@
 """A single-node Slurm cluster on this machine, to try the README's sbatch recipe.
 
-``python -m scripts.loop.slurm_local start DIR`` starts munged, slurmctld and
+``python -m tests.helpers.slurm_local start DIR`` starts munged, slurmctld and
 slurmd (Debian's ``slurm-wlm`` and ``munge``) with every key, socket, state,
 spool, log and pid file under DIR, and prints the ``SLURM_CONF`` to export;
-``python -m scripts.loop.slurm_local stop DIR`` cancels its jobs and stops the
+``python -m tests.helpers.slurm_local stop DIR`` cancels its jobs and stops the
 three daemons by their pid files. The node is this host as ``slurmd -C`` sees
 it (name, CPUs, memory), reached on 127.0.0.1; no cgroups
 (``proctrack/linuxproc``, ``task/none``), no accounting. Runs as root. Nothing

@@ -83,9 +83,10 @@ def write_cloud_bag(path: Path, frames: int, clouds: list[np.ndarray], progress:
 def random_checkpoint(path: Path, config: Path) -> Path:
     """The config's model with its initial (random) weights, saved as a checkpoint ``infer`` loads."""
     import extensions
+
     extensions.register(rewriters=True)
-    from scripts.loop import bench_deploy
-    from scripts.loop.checks import load_checkpoint, load_config
+    from benchmarks import deploy as bench_deploy
+    from scripts.loop.common.checks import load_checkpoint, load_config
 
     bench_deploy.random_checkpoint(load_config(str(config)), path, zero_classifier_bias=False)
     load_checkpoint(str(path))  # the weights-only loader infer uses accepts it

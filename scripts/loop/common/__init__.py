@@ -1,0 +1,1 @@
+"""What every loop command shares: input checks, quiet terminals, the mmengine Runner, MLflow tracking."""

@@ -1,0 +1,1 @@
+"""The closed loop on generated data (``python -m scripts.loop.demo --help``)."""

@@ -1,0 +1,1 @@
+"""Evaluate a checkpoint: metrics table, JSON and BEV pictures (``python -m scripts.loop.evaluate --help``)."""
