@@ -22,7 +22,8 @@ from pathlib import Path
 from mmengine.registry import init_default_scope
 
 from mmlab_core.errors import DataFormatError
-from scripts.data.mmdet3d_tools import converter, publish, require, staging
+from mmlab_core.files import publish, scratch_dir
+from scripts.data.mmdet3d_tools import converter, require
 
 PREFIX = "kitti"
 FOLDERS = ("velodyne", "image_2", "calib", "label_2")
@@ -89,7 +90,7 @@ def convert(src: Path, out: Path | None = None) -> list[Path]:
     kitti = converter("kitti_converter", "KITTI")
     update = converter("update_infos_to_v2", "KITTI")
     gt_database = converter("create_gt_database", "KITTI")
-    with staging(out, PREFIX) as folder:
+    with scratch_dir(out, PREFIX) as folder:
         _link_view(src, folder)
         (folder / "ImageSets").mkdir()
         for split, ids in splits.items():

@@ -20,7 +20,7 @@ import numpy as np
 
 from extensions.io.labels import format_labels
 from mmlab_core.errors import DataFormatError
-from mmlab_core.files import atomic_write
+from mmlab_core.files import atomic_path, atomic_write
 from scripts.data.kitti import check_frame, read_ids
 from scripts.data.mmdet3d_tools import converter, require
 
@@ -71,8 +71,8 @@ def convert(src: Path, out: Path) -> int:
             names, boxes = lidar_boxes(label, training / "calib" / f"{frame_id}.txt")
         except (ValueError, IndexError) as exc:
             raise DataFormatError(label, f"not a KITTI label file ({exc})") from None
-        shutil.copyfile(training / "velodyne" / f"{frame_id}.bin", out / "points" / f".{frame_id}.bin.tmp")
-        (out / "points" / f".{frame_id}.bin.tmp").replace(out / "points" / f"{frame_id}.bin")
+        with atomic_path(out / "points" / f"{frame_id}.bin") as tmp:
+            shutil.copyfile(training / "velodyne" / f"{frame_id}.bin", tmp)
         atomic_write(out / "labels" / f"{frame_id}.txt", format_labels(names, boxes))
         print(f"kitti-to-custom: [{index}/{len(frames)}] {frame_id}: {len(names)} objects", flush=True)
     for split, ids in splits.items():

@@ -1,5 +1,5 @@
 """mmdet3d's own dataset converters (``tools/dataset_converters``), imported from
-the installed package, and a staging folder that publishes their output whole.
+the installed package (the converters stage and publish their output with mmlab_core.files).
 
 mmdet3d installs its ``tools/`` folder as ``mmdet3d/.mim/tools`` (a namespace
 package, imported as ``tools.dataset_converters.<name>``). We call those
@@ -10,11 +10,7 @@ fix is a patch in patches/mmdetection3d/.
 from __future__ import annotations
 
 import importlib
-import os
-import shutil
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -68,38 +64,3 @@ def require(path: Path, what: str) -> Path:
     if not path.exists():
         raise DataFormatError(path, f"{what} does not exist; check the dataset folder you passed")
     return path
-
-
-@contextmanager
-def staging(out: Path, name: str) -> Iterator[Path]:
-    """A hidden folder in ``out`` for a converter to write into; removed whatever happens.
-
-    Move what it made into ``out`` with :func:`publish` before the block ends.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    folder = out / f".{name}.{os.getpid()}.tmp"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def publish(folder: Path, out: Path, names: Iterable[str]) -> list[Path]:
-    """Rename each finished ``folder/<name>`` (file or folder) over ``out/<name>``; returns the targets."""
-    targets = []
-    for name in names:
-        source, target = folder / name, out / name
-        if not source.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_dir() and not target.is_symlink():
-            old = target.with_name(f".{target.name}.{os.getpid()}.old")
-            os.replace(target, old)
-            os.replace(source, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(source, target)
-        targets.append(target)
-    return targets

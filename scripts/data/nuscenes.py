@@ -18,7 +18,8 @@ from contextlib import chdir
 from pathlib import Path
 
 from mmlab_core.errors import DataFormatError
-from scripts.data.mmdet3d_tools import converter, publish, staging
+from mmlab_core.files import publish, scratch_dir
+from scripts.data.mmdet3d_tools import converter
 from scripts.data.nuscenes_schema import check_references, read_scene_list
 
 NUSCENES_VERSIONS = ("v1.0-trainval", "v1.0-test", "v1.0-mini")
@@ -66,7 +67,7 @@ def convert_nuscenes(src: Path, out: Path | None = None, version: str = "v1.0-tr
 
     init_default_scope("mmdet3d")
     splits = ("test",) if version == "v1.0-test" else ("train", "val")
-    with staging(out, "nuscenes") as folder:
+    with scratch_dir(out, "nuscenes") as folder:
         _link_view(src, folder)
         print(f"nuscenes: [1/3] infos of {version} (mmdet3d nuscenes_converter)", flush=True)
         with chdir(folder):  # the converter writes sweep paths relative to the working directory
@@ -93,7 +94,7 @@ def convert_lyft(src: Path, out: Path | None = None, version: str = "v1.01-train
     print(f"lyft: {samples} samples of {version} in {src}; scene lists: "
           + ", ".join(f"{len(names)} {split}" for split, names in scenes.items()), flush=True)  # fmt: skip
     lyft = converter("lyft_converter", "Lyft")
-    with staging(out, "lyft") as folder:
+    with scratch_dir(out, "lyft") as folder:
         _link_view(src, folder)
         print(f"lyft: [1/2] infos of {version} (mmdet3d lyft_converter)", flush=True)
         with chdir(folder):  # the converter writes LiDAR paths relative to the working directory

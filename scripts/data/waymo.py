@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.data.mmdet3d_tools import converter, publish, require, staging
+from mmlab_core.files import publish, scratch_dir
+from scripts.data.mmdet3d_tools import converter, require
 
 SPLITS = ("training", "validation")
 
@@ -27,7 +28,7 @@ def convert(src: Path, out: Path | None = None, workers: int = 2) -> list:
             raise DataFormatError(src / "waymo_format" / split, "holds no .tfrecord files")
     waymo = converter("waymo_converter", "Waymo")
     gt_database = converter("create_gt_database", "Waymo")
-    with staging(out, "waymo") as folder:
+    with scratch_dir(out, "waymo") as folder:
         kitti_format = folder / "kitti_format"
         for index, split in enumerate(SPLITS):
             print(f"waymo: [{index + 1}/3] {split} records to KITTI format (mmdet3d waymo_converter)", flush=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mmlab_core.cli import run
 from mmlab_core.errors import MmlabError
+from mmlab_core.files import atomic_write
 from mmlab_core.settings import REPO_ROOT, current
 from scripts.stack.editable_link import link_install
 from scripts.stack.lock import HOST_REQUIREMENTS, LOCK_FILE, source_args, uv_binary
@@ -77,9 +78,7 @@ class Stack:
         """Record that a step is current; ``forget_others`` also marks every other step as to be redone."""
         stamps = {} if forget_others else self.stamps()
         stamps[key] = value
-        tmp = self._stamp_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stamps, indent=2, sort_keys=True))
-        tmp.replace(self._stamp_file)
+        atomic_write(self._stamp_file, json.dumps(stamps, indent=2, sort_keys=True))
 
     def pip(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.run_logged("pip " + args[0], [str(self.python), "-m", "pip", "--disable-pip-version-check", *args], env)

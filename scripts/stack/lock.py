@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mmlab_core.cli import run
 from mmlab_core.errors import MmlabError
-from mmlab_core.files import sha256_of
+from mmlab_core.files import atomic_write, sha256_of
 from mmlab_core.settings import REPO_ROOT, Settings, current
 
 REQUIREMENTS = REPO_ROOT / "requirements" / "stack.txt"
@@ -116,9 +116,7 @@ def resolve(settings: Settings) -> str:
 
 
 def write_lock(text: str, path: Path = LOCK_FILE) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, text)
 
 
 def main(argv: list[str] | None = None) -> int:

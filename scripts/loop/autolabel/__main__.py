@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 
 from mmlab_core.cli import run
-from mmlab_core.files import sha256_of
+from mmlab_core.files import atomic_dir, sha256_of
 from scripts.loop.autolabel import camera
 from scripts.loop.autolabel.formats import FORMATS, PreLabels
 from scripts.loop.common import quiet
 from scripts.loop.common.checks import UsageError, check_checkpoint, load_config
 from scripts.loop.infer import sources
 from scripts.loop.infer.model import load_detector
-from scripts.loop.infer.pipeline import frames_of, staged
+from scripts.loop.infer.pipeline import frames_of
 from scripts.loop.infer.records import objects
 
 
@@ -43,7 +43,7 @@ def autolabel(
         score_thr=score_thr,
     )
     try:
-        with staged(out) as stage:
+        with atomic_dir(out) as stage:
             labels = PreLabels(stage, fmt, provenance)
             for frame in tqdm(frames, total=total, unit="frame", desc=f"autolabel {frames_path.name}", file=sys.stderr):
                 labels.add(

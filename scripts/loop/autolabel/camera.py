@@ -129,7 +129,7 @@ def autolabel_images(cfg, config: str, checkpoint: str, images_path: Path, out: 
     """Pre-label every image of ``images_path`` into ``out`` (written whole or not at all); returns the main file."""
     from mmdet.apis import init_detector
 
-    from scripts.loop.infer.pipeline import staged
+    from mmlab_core.files import atomic_dir
 
     images = image_files(images_path)
     model = init_detector(cfg, checkpoint, device="cpu")
@@ -137,6 +137,6 @@ def autolabel_images(cfg, config: str, checkpoint: str, images_path: Path, out: 
     if named:  # the classes the config trains on; mmdet falls back to COCO's when a checkpoint names none
         model.dataset_meta = dict(model.dataset_meta, classes=tuple(named))
     frames = list(detections(model, images, score_thr))
-    with staged(out) as stage:
+    with atomic_dir(out) as stage:
         written = write(frames, stage, fmt, provenance, tuple(model.dataset_meta["classes"]))
     return out / written.relative_to(stage)

@@ -8,7 +8,6 @@ deploy -> verify, then a summary with every output path.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -58,28 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         f"param_scheduler.1.begin={min(round(args.epochs * 0.6), args.epochs - 1)}",
         f"param_scheduler.1.end={args.epochs}",
     ]
-    if train.main([CONFIG, "--work-dir", str(work / "train"), "--cfg-options", *options]) != 0:
-        return 1
-    checkpoint = str(work / "train" / f"epoch_{args.epochs}.pth")
+    trained = train.train(CONFIG, work / "train", cfg_options=options)
+    checkpoint = str(trained.checkpoint)
     _step("evaluate on the validation frames", started)
-    if evaluate.main([CONFIG, checkpoint, "--work-dir", str(work / "eval")]) != 0:
-        return 1
+    metrics = evaluate.evaluate(CONFIG, checkpoint, work / "eval").metrics
     _step("deploy to ONNX Runtime and verify", started)
-    verified = deploy.main(
-        [
-            DEPLOY,
-            CONFIG,
-            checkpoint,
-            "--work-dir",
-            str(work / "deploy"),
-            "--samples",
-            str(args.samples),
-            "--repeat",
-            "5",
-        ]
-    )
-    metrics = json.loads((work / "eval" / "metrics.json").read_text())
-    report = json.loads((work / "deploy" / "report.json").read_text())
+    deployed = deploy.deploy(DEPLOY, CONFIG, checkpoint, samples=args.samples, repeat=5, work_dir=work / "deploy")
+    report = deployed.report
     lat = report["latency"]
     print(
         "\n==> demo summary\n"
@@ -89,15 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         f"  metrics:     {work / 'eval' / 'metrics.json'}  (Car BEV AP40 {metrics.get('lidar/Car/BEV_AP40', 0.0):.1f}, "
         f"Car 3D AP40 {metrics.get('lidar/Car/3D_AP40', 0.0):.1f}, mAP_3D {metrics.get('lidar/mAP_3D', 0.0):.1f})\n"
         f"  pictures:    {work / 'eval'}/bev_*.png\n"
-        f"  onnx model:  {report['onnx']}\n"
-        f"  deploy:      {work / 'deploy' / 'report.md'} and report.json\n"
+        f"  onnx model:  {deployed.onnx}\n"
+        f"  deploy:      {deployed.out / 'report.md'} and report.json\n"
         f"               (raw max |diff| {report['max_abs_diff']:.2g}, "
         f"{report['boxes_matched']}/{report['boxes_reference']} boxes matched: "
-        f"{'pass' if report['passed'] else 'FAIL'}; ONNX Runtime {lat['onnxruntime']['median_ms']} ms vs PyTorch "
+        f"{'pass' if deployed.passed else 'FAIL'}; ONNX Runtime {lat['onnxruntime']['median_ms']} ms vs PyTorch "
         f"{lat['pytorch']['median_ms']} ms, {lat['speedup_median']}x)\n"
         f"  tracking:    {tracking.tracking_uri()}  (runs train, eval, deploy of experiment "
         f"{CONFIG.rsplit('/', 1)[-1][:-3]})\n"
         f"  wall time:   {time.monotonic() - started:.0f}s",
         flush=True,
     )
-    return verified
+    return 0 if deployed.passed else 1

@@ -19,6 +19,8 @@ a CUDA GPU and the ``tensorrt`` package stops with a paragraph (exit 2).
 from __future__ import annotations
 
 import argparse
+import copy
+from dataclasses import dataclass
 from pathlib import Path
 
 from mmlab_core.settings import current
@@ -86,6 +88,82 @@ def model_files(model_path: Path) -> list[Path]:
     return [model_path, weights] if model_path.suffix == ".xml" and weights.exists() else [model_path]
 
 
+@dataclass(frozen=True)
+class DeployResult:
+    """A finished deploy: the exported files, the report (``report.json``'s content) and the verdict."""
+
+    out: Path
+    model: Path
+    onnx: Path
+    report: dict  # the figures written to report.json (parity, latency, int8); its keys are that file's format
+    passed: bool
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Int8Options:
+    """``--int8``: calibration frames (an info file, else the training set) and the AP verdict."""
+
+    calibration: str | None = None
+    calibration_frames: int = CALIBRATION_FRAMES
+    max_ap_drop: float = MAX_AP_DROP
+
+
+def deploy(
+    deploy_config: str,
+    model_config: str,
+    checkpoint: str,
+    samples: int = 3,
+    repeat: int = 10,
+    work_dir: str | Path | None = None,
+    int8: Int8Options | None = None,
+) -> DeployResult:
+    """Export ``checkpoint`` with ``deploy_config``, compare it with PyTorch on ``samples`` validation frames,
+    time both, and (with ``int8``) quantize and judge the AP drop; writes report.json and report.md."""
+    quiet.install()
+    deploy_cfg, model_cfg = checked_inputs(deploy_config, model_config, checkpoint)
+    logged_cfg = copy.deepcopy(model_cfg)  # mmdeploy's task processor changes the config it is given
+    if int8:
+        check_int8_backend(deploy_cfg, deploy_config)
+        calibration = calibration_samples(model_cfg, int8.calibration, int8.calibration_frames)
+    backend = backend_of(deploy_cfg)
+    reason = unavailable(backend)
+    if reason:
+        raise UsageError(
+            f"{deploy_config} deploys to {backend}, and {reason} on this machine, so nothing was exported. "
+            "Run it where TensorRT runs, or use configs/deploy/*_onnxruntime_*.py or *_openvino_*.py here."
+        )
+    device = "cuda:0" if backend == "tensorrt" else "cpu"
+    out = Path(work_dir or current().checkpoints / Path(model_config).stem / "deploy")
+    inputs = validation_samples(model_cfg, samples)
+    print(f"exporting {model_config} with {deploy_config} -> {out}", flush=True)
+    model_path = export(deploy_cfg, model_cfg, checkpoint, inputs[0], out, device)
+    print(f"comparing PyTorch and {backend} on {len(inputs)} validation samples", flush=True)
+    pair = Pair(deploy_cfg, model_cfg, checkpoint, model_path, device)
+    report = verify(pair, inputs, repeat)
+    onnx = out / "end2end.onnx"
+    report.update(model_config=model_config, deploy_config=deploy_config, checkpoint=checkpoint)
+    report.update(model=str(model_path), onnx=str(onnx))
+    int8_files = []
+    if int8:
+        print(f"quantizing to INT8 on {len(calibration)} calibration frames; evaluating float32 and INT8", flush=True)
+        int8_path = int8_model(deploy_cfg, pair, onnx, calibration)
+        int8_pair = Pair(deploy_cfg, model_cfg, checkpoint, int8_path, device)
+        verdict = verify_int8(pair, int8_pair, inputs, repeat, int8.max_ap_drop)
+        report["int8"] = dict(model=str(int8_path), calibration=calibration, **verdict)
+        int8_files = model_files(int8_path)
+    write_report(report, out)
+    print((out / "report.md").read_text())
+    print(f"report: {out / 'report.json'}, {out / 'report.md'}")
+    reports = [out / "report.json", out / "report.md"]
+    files = list(dict.fromkeys([onnx, *model_files(model_path), *int8_files, *reports]))
+    tags = dict(deploy_config=deploy_config, checkpoint=checkpoint)
+    run_id = tracking.log_run(logged_cfg, model_config, "deploy", metrics(report), files, **tags)
+    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
+    passed = report["passed"] and report.get("int8", {}).get("passed", True)
+    return DeployResult(out, Path(model_path), onnx, report, passed, run_id)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("deploy_config")
@@ -99,47 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibration-frames", type=int, default=CALIBRATION_FRAMES)
     parser.add_argument("--max-ap-drop", type=float, default=MAX_AP_DROP, help="INT8 verdict, in AP points")
     args = parser.parse_args(argv)
-    quiet.install()
-    deploy_cfg, model_cfg = checked_inputs(args.deploy_config, args.model_config, args.checkpoint)
-    if args.int8:
-        check_int8_backend(deploy_cfg, args.deploy_config)
-        calibration = calibration_samples(model_cfg, args.calibration, args.calibration_frames)
-    backend = backend_of(deploy_cfg)
-    reason = unavailable(backend)
-    if reason:
-        raise UsageError(
-            f"{args.deploy_config} deploys to {backend}, and {reason} on this machine, so nothing was exported. "
-            "Run it where TensorRT runs, or use configs/deploy/*_onnxruntime_*.py or *_openvino_*.py here."
-        )
-    device = "cuda:0" if backend == "tensorrt" else "cpu"
-    out = Path(args.work_dir or current().checkpoints / Path(args.model_config).stem / "deploy")
-    samples = validation_samples(model_cfg, args.samples)
-    print(f"exporting {args.model_config} with {args.deploy_config} -> {out}", flush=True)
-    model_path = export(deploy_cfg, model_cfg, args.checkpoint, samples[0], out, device)
-    print(f"comparing PyTorch and {backend} on {len(samples)} validation samples", flush=True)
-    pair = Pair(deploy_cfg, model_cfg, args.checkpoint, model_path, device)
-    report = verify(pair, samples, args.repeat)
-    report.update(model_config=args.model_config, deploy_config=args.deploy_config, checkpoint=args.checkpoint,
-                  model=str(model_path), onnx=str(out / "end2end.onnx"))  # fmt: skip
-    if args.int8:
-        print(f"quantizing to INT8 on {len(calibration)} calibration frames; evaluating float32 and INT8", flush=True)
-        int8_path = int8_model(deploy_cfg, pair, out / "end2end.onnx", calibration)
-        int8_pair = Pair(deploy_cfg, model_cfg, args.checkpoint, int8_path, device)
-        report["int8"] = dict(model=str(int8_path), calibration=calibration,
-                              **verify_int8(pair, int8_pair, samples, args.repeat, args.max_ap_drop))  # fmt: skip
-    write_report(report, out)
-    print((out / "report.md").read_text())
-    print(f"report: {out / 'report.json'}, {out / 'report.md'}")
-    int8_files = model_files(Path(report["int8"]["model"])) if args.int8 else []
-    reports = [out / "report.json", out / "report.md"]
-    run_id = tracking.log_run(
-        load_config(args.model_config),
-        args.model_config,
-        "deploy",
-        metrics(report),
-        list(dict.fromkeys([Path(report["onnx"]), *model_files(model_path), *int8_files, *reports])),
-        deploy_config=args.deploy_config,
-        checkpoint=args.checkpoint,
-    )
-    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
-    return 0 if report["passed"] and report.get("int8", {}).get("passed", True) else 1
+    int8 = Int8Options(args.calibration, args.calibration_frames, args.max_ap_drop) if args.int8 else None
+    paths = (args.deploy_config, args.model_config, args.checkpoint)
+    result = deploy(*paths, samples=args.samples, repeat=args.repeat, work_dir=args.work_dir, int8=int8)
+    return 0 if result.passed else 1

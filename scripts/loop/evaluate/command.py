@@ -9,7 +9,9 @@ writes ``metrics.json`` and ``bev_<frame>.png`` to
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -90,30 +92,48 @@ def render_frames(cfg, checkpoint: str, out: Path, frames: int) -> list[Path]:
     return written
 
 
+@dataclass(frozen=True)
+class EvalResult:
+    """A finished evaluation: the metrics, where they and the pictures went, and the MLflow run."""
+
+    metrics: dict[str, float]
+    metrics_file: Path
+    pictures: list[Path]
+    run_id: str
+
+
+def evaluate(
+    config: str, checkpoint: str, work_dir: str | Path | None = None, frames: int = 3, cfg_options=()
+) -> EvalResult:
+    """Score ``checkpoint`` on the config's test set, draw ``frames`` frames and log the run."""
+    quiet.install()
+    cfg = load_config(config, list(cfg_options))
+    check_dataset(cfg, "test_dataloader")
+    check_checkpoint(cfg, checkpoint, config)
+    out = Path(work_dir or current().checkpoints / Path(config).stem / "eval")
+    out.mkdir(parents=True, exist_ok=True)
+    # the Runner and init_model change the config they are given: each gets its own copy, and the
+    # config logged to MLflow stays as loaded
+    metrics = run_test(copy.deepcopy(cfg), checkpoint, out)
+    atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
+    pictures = render_frames(copy.deepcopy(cfg), checkpoint, out, frames)
+    headline = {k: v for k, v in metrics.items() if "mAP" in k} or metrics  # the metric logged the full table
+    print(f"metrics: {out / 'metrics.json'} (" + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()) + ")")
+    print("pictures: " + ", ".join(str(p) for p in pictures))
+    files = [out / "metrics.json", *pictures]
+    run_id = tracking.log_run(cfg, config, "eval", metrics, files, checkpoint=checkpoint)
+    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
+    return EvalResult(metrics, out / "metrics.json", pictures, run_id)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("config")
     parser.add_argument("checkpoint")
     parser.add_argument("--frames", type=int, default=3, help="frames to draw")
     parser.add_argument("--work-dir", help="default: <checkpoints>/<config name>/eval")
-    parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE",
-                        help="e.g. test_dataloader.dataset.ann_file=lidar_infos_train.pkl")  # fmt: skip
+    example = "e.g. test_dataloader.dataset.ann_file=lidar_infos_train.pkl"
+    parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE", help=example)
     args = parser.parse_args(argv)
-    quiet.install()
-    cfg = load_config(args.config, args.cfg_options)
-    check_dataset(cfg, "test_dataloader")
-    check_checkpoint(cfg, args.checkpoint, args.config)
-    out = Path(args.work_dir or current().checkpoints / Path(args.config).stem / "eval")
-    out.mkdir(parents=True, exist_ok=True)
-    metrics = run_test(cfg, args.checkpoint, out)
-    atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
-    pictures = render_frames(load_config(args.config, args.cfg_options), args.checkpoint, out, args.frames)
-    headline = {k: v for k, v in metrics.items() if "mAP" in k} or metrics  # the metric logged the full table
-    print(f"metrics: {out / 'metrics.json'} (" + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()) + ")")
-    print("pictures: " + ", ".join(str(p) for p in pictures))
-    run_id = tracking.log_run(
-        load_config(args.config, args.cfg_options), args.config, "eval", metrics, [out / "metrics.json", *pictures],
-        checkpoint=args.checkpoint,
-    )  # fmt: skip
-    print(f"tracked: MLflow run {run_id} at {tracking.tracking_uri()}")
+    evaluate(args.config, args.checkpoint, args.work_dir, args.frames, args.cfg_options)
     return 0

@@ -5,37 +5,19 @@ staging folder beside OUT that is renamed to OUT only when the whole input went 
 from __future__ import annotations
 
 import json
-import os
 import resource
-import shutil
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from mmlab_core.files import atomic_dir
 from scripts.loop.infer import sources
 from scripts.loop.infer.bag_out import BagOut, bag_name
 from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
 from scripts.loop.infer.records import Records
-
-
-@contextmanager
-def staged(out: Path) -> Iterator[Path]:
-    """A staging folder that replaces ``out`` when the block succeeds and is removed when it fails."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
-        yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def frames_of(path: Path, kind: str, topic: str | None, dims: int, typestore) -> tuple[Iterator, int, object]:
@@ -91,7 +73,7 @@ def infer(
     frames, total, reader = frames_of(path, kind, topic, detector.dims, store)
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
     try:
-        with staged(out) as stage_dir:
+        with atomic_dir(out) as stage_dir:
             records = Records(stage_dir / "detections.jsonl", stage_dir / "recording.rrd", detector.classes)
             start, count = time.perf_counter(), 0
             try:

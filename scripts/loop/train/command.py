@@ -13,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from mmlab_core.settings import current
@@ -66,6 +67,53 @@ def _check_start_checkpoint(cfg, resume: bool) -> None:
         load_checkpoint(checkpoint)
 
 
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a training run went: its work dir, its last checkpoint and its MLflow run (rank 0 only)."""
+
+    work_dir: Path
+    checkpoint: Path | None
+    run_id: str | None
+
+
+def train(config: str, work_dir: str | Path | None = None, resume: bool = False, cfg_options=()) -> TrainResult:
+    """Train ``config`` in this process (one rank of torchrun when ``WORLD_SIZE`` says so)."""
+    return _run(_checked_config(config, work_dir, resume, cfg_options), config, resume)
+
+
+def _checked_config(config: str, work_dir: str | Path | None, resume: bool, cfg_options):
+    """The loaded config with its work dir, once its data and start checkpoint are checked (``UsageError``)."""
+    quiet.install()
+    cfg = load_config(config, list(cfg_options))
+    check_dataset(cfg)
+    cfg.work_dir = str(work_dir or current().checkpoints / Path(config).stem)
+    _check_start_checkpoint(cfg, resume)
+    return cfg
+
+
+def _run(cfg, config: str, resume: bool) -> TrainResult:
+    from scripts.loop.common import loop_runner
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        cfg.launcher = "pytorch"
+    cfg.resume = resume
+    cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(config, "train")]
+    # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
+    cfg.visualizer.pop("name", None)
+    uri = tracking.tracking_uri()
+    checkpoint = run_id = None
+    with tracking.keep_environment():
+        runner = loop_runner.build(cfg)
+        runner.train()
+        if runner.rank == 0:
+            final = Path(cfg.work_dir, "last_checkpoint")
+            checkpoint = Path(final.read_text().strip()) if final.exists() else None
+            run_id = tracking.log_artifacts_to_last_run([checkpoint] if checkpoint else [])
+            print(f"checkpoints and logs: {cfg.work_dir}", flush=True)
+            print(f"tracked: MLflow run {run_id} at {uri}", flush=True)
+    return TrainResult(Path(cfg.work_dir), checkpoint, run_id)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -75,28 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir")
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
-    quiet.install()
-    cfg = load_config(args.config, args.cfg_options)
-    check_dataset(cfg)
-    cfg.work_dir = args.work_dir or str(current().checkpoints / Path(args.config).stem)
-    _check_start_checkpoint(cfg, args.resume)
-    if args.nproc > 1 and "LOCAL_RANK" not in os.environ:
+    cfg = _checked_config(args.config, args.work_dir, args.resume, args.cfg_options)
+    if args.nproc > 1 and "LOCAL_RANK" not in os.environ:  # checked here before any process starts
         return _launch(args.nproc, _without_nproc(argv))
-    from scripts.loop.common import loop_runner
-
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        cfg.launcher = "pytorch"
-    cfg.resume = args.resume
-    cfg.visualizer.vis_backends = [*cfg.visualizer.get("vis_backends", []), tracking.backend_cfg(args.config, "train")]
-    # named after this run, not the shared "visualizer": a later Runner in this process must not reuse it
-    cfg.visualizer.pop("name", None)
-    uri = tracking.tracking_uri()
-    with tracking.keep_environment():
-        runner = loop_runner.build(cfg)
-        runner.train()
-        if runner.rank == 0:
-            final = Path(cfg.work_dir, "last_checkpoint")
-            run_id = tracking.log_artifacts_to_last_run([Path(final.read_text().strip())] if final.exists() else [])
-            print(f"checkpoints and logs: {cfg.work_dir}", flush=True)
-            print(f"tracked: MLflow run {run_id} at {uri}", flush=True)
+    _run(cfg, args.config, args.resume)
     return 0
