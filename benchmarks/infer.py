@@ -63,10 +63,9 @@ def write_cloud_bag(path: Path, frames: int, clouds: list[np.ndarray], progress:
     from rosbags.rosbag2 import StoragePlugin, Writer
     from tqdm import tqdm
 
-    from extensions.io.rosbag import POINTCLOUD2
+    from extensions.io.rosbag import POINTCLOUD2, typestore_for
     from scripts.loop.infer.bag_out import cloud_message
     from scripts.loop.infer.messages import build
-    from scripts.loop.infer.sources import typestore_for
 
     store = typestore_for("ros2-mcap")
     with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:

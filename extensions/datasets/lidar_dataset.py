@@ -11,11 +11,13 @@ from mmdet3d.datasets import Det3DDataset
 from mmdet3d.registry import DATASETS
 from mmdet3d.structures import LiDARInstance3DBoxes
 
+from extensions.classes import DRIVING_CLASSES
+
 
 @DATASETS.register_module()
 class LidarDataset(Det3DDataset):
     METAINFO = {
-        "classes": ("Car", "Pedestrian", "Cyclist"),
+        "classes": DRIVING_CLASSES,
         "palette": [(255, 128, 0), (0, 128, 255), (0, 200, 100)],
     }
 

@@ -39,34 +39,89 @@ def pointcloud2_to_points(msg, dims: int = 4, source: str | Path = "<PointCloud2
     return structured_to_points(table, names, dims, source)
 
 
-def read_bag(path: str | Path, topic: str | None = None, dims: int = 4) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(timestamp_ns, points)`` for each PointCloud2 message."""
+def bag_kind(path: Path) -> str:
+    """``ros1`` for a ``.bag`` file, ``ros2-mcap`` or ``ros2-sqlite3`` for a ROS 2 bag folder."""
+    if not path.exists():
+        raise DataFormatError(path, "the bag does not exist; give a ROS 1 .bag or a ROS 2 bag folder")
+    if path.is_file():
+        return "ros1"
+    if not (path / "metadata.yaml").exists():
+        raise DataFormatError(path, "is not a ROS 2 bag folder (it has no metadata.yaml)")
+    return "ros2-mcap" if any(path.glob("*.mcap")) else "ros2-sqlite3"
+
+
+def typestore_for(kind: str):
+    """rosbags' message types for a bag kind: ROS 1 Noetic's or ROS 2 Humble's."""
     from rosbags.typesys import Stores, get_typestore
 
-    path = Path(path)
-    if not path.exists():
-        raise DataFormatError(path, "bag not found")
-    ros1 = path.is_file()
-    if ros1:
-        from rosbags.rosbag1 import Reader
+    return get_typestore(Stores.ROS1_NOETIC if kind == "ros1" else Stores.ROS2_HUMBLE)
 
-        typestore = get_typestore(Stores.ROS1_NOETIC)
-    else:
-        from rosbags.rosbag2 import Reader
 
-        typestore = get_typestore(Stores.ROS2_HUMBLE)
-    try:
-        reader = Reader(path)
-        reader.open()
-    except Exception as exc:  # rosbags raises its own error types per format
-        raise DataFormatError(path, f"not a readable ROS{'1' if ros1 else '2'} bag: {exc}") from None
-    try:
-        clouds = [c for c in reader.connections if c.msgtype == POINTCLOUD2 and (topic is None or c.topic == topic)]
+class Bag:
+    """One ROS 1 or ROS 2 bag opened for reading: the one reader behind ``nox -s data -- bag``, ``infer`` and
+    ``autolabel``, so they agree on what a bag holds and say the same when it cannot be read."""
+
+    def __init__(self, path: str | Path, kind: str | None = None):
+        self.path = Path(path)
+        self.kind = kind or bag_kind(self.path)
+        self.typestore = typestore_for(self.kind)
+        if self.kind == "ros1":
+            from rosbags.rosbag1 import Reader
+        else:
+            from rosbags.rosbag2 import Reader
+        self.reader = Reader(self.path)
+        try:
+            self.reader.open()
+        except Exception as exc:  # rosbags raises its own error type per format, and sqlite/mcap errors beneath
+            raise DataFormatError(
+                self.path, f"is not a readable {self.kind} bag ({exc}); is it truncated, or still being recorded?"
+            ) from None
+
+    def __enter__(self) -> Bag:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.reader.close()
+
+    def clouds(self, topic: str | None = None) -> list:
+        """The PointCloud2 connections to read (``topic``'s, or every cloud topic's)."""
+        connections = self.reader.connections
+        listed = "; the bag holds: " + (", ".join(f"{c.topic} ({c.msgtype})" for c in connections) or "nothing")
+        clouds = [c for c in connections if c.msgtype == POINTCLOUD2]
         if not clouds:
-            topics = ", ".join(f"{c.topic} ({c.msgtype})" for c in reader.connections) or "none"
-            raise DataFormatError(path, f"no PointCloud2 topic{f' {topic}' if topic else ''}; topics: {topics}")
-        for connection, timestamp, raw in reader.messages(connections=clouds):
-            msg = typestore.deserialize_ros1(raw, POINTCLOUD2) if ros1 else typestore.deserialize_cdr(raw, POINTCLOUD2)
-            yield timestamp, pointcloud2_to_points(msg, dims, f"{path}:{connection.topic}@{timestamp}")
-    finally:
-        reader.close()
+            raise DataFormatError(self.path, f"has no sensor_msgs/PointCloud2 topic{listed}")
+        if topic is not None:
+            clouds = [c for c in clouds if c.topic == topic]
+            if not clouds:
+                raise DataFormatError(
+                    self.path, f"has no PointCloud2 topic {topic}{listed}. Pass one of those with --topic."
+                )
+        return clouds
+
+    def messages(self, connections: list) -> Iterator[tuple[object, int, bytes, object]]:
+        """``(connection, timestamp_ns, raw bytes, decoded PointCloud2)`` in time order, one at a time."""
+        deserialize = self.typestore.deserialize_ros1 if self.kind == "ros1" else self.typestore.deserialize_cdr
+        messages = self.reader.messages(connections=connections)
+        index = 0
+        while True:
+            try:
+                connection, stamp, raw = next(messages)
+                msg = deserialize(raw, POINTCLOUD2)
+            except StopIteration:
+                return
+            except Exception as exc:  # a truncated chunk, a damaged database page or message
+                raise DataFormatError(
+                    self.path, f"cannot be read past message {index} ({exc}); the bag is truncated or damaged"
+                ) from None
+            yield connection, stamp, bytes(raw), msg
+            index += 1
+
+
+def read_bag(path: str | Path, topic: str | None = None, dims: int = 4) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(timestamp_ns, points)`` for each PointCloud2 message (of ``topic``, or of every cloud topic)."""
+    with Bag(path) as bag:
+        for connection, stamp, _, msg in bag.messages(bag.clouds(topic)):
+            yield stamp, pointcloud2_to_points(msg, dims, f"{bag.path}:{connection.topic}@{stamp}")

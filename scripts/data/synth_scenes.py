@@ -27,13 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.classes import DRIVING_CLASSES
 from extensions.geometry import bev_corners
 from extensions.io.labels import format_labels
 from extensions.io.points import write_bin
 from mmlab_core.cli import run
 from scripts.data.synth_lidar import MAX_RANGE, SENSOR_HEIGHT, blob_surface, box_surface, ground, occlude
 
-CLASSES = ("Car", "Pedestrian", "Cyclist")
 # mean size (dx, dy, dz) and share of objects per class; each object's size varies around the mean by SPREAD
 SIZES = {"Car": (4.1, 1.7, 1.56), "Pedestrian": (0.8, 0.6, 1.73), "Cyclist": (1.76, 0.6, 1.73)}
 SPREAD = {"Car": (0.8, 1.22), "Pedestrian": (0.85, 1.15), "Cyclist": (0.9, 1.1)}
@@ -93,7 +93,7 @@ def _place(rng: np.random.Generator, size: np.ndarray, taken: list[np.ndarray], 
 def _objects(rng: np.random.Generator, field) -> tuple[list[str], list[np.ndarray]]:
     names, boxes = [], []
     for _ in range(int(rng.integers(5, 14))):
-        name = str(rng.choice(CLASSES, p=[SHARE[c] for c in CLASSES]))
+        name = str(rng.choice(DRIVING_CLASSES, p=[SHARE[c] for c in DRIVING_CLASSES]))
         low, high = SPREAD[name]
         size = np.array(SIZES[name]) * rng.uniform(low, high) * rng.uniform(0.95, 1.05, 3)
         box = _place(rng, size, boxes, field)

@@ -27,7 +27,7 @@ from mmlab_core.settings import REPO_ROOT, current
 from scripts.stack.editable_link import link_install
 from scripts.stack.lock import HOST_REQUIREMENTS, LOCK_FILE, source_args, uv_binary
 from scripts.stack.mmcv_ops import BuildError, ensure_ops
-from scripts.stack.pins import FORKS
+from scripts.stack.pins import fork_names
 
 STAMPS = "mmlab-stamps.json"
 # Files whose change alters what pip installs for a fork.
@@ -136,7 +136,7 @@ class Stack:
 
     def editables(self) -> dict[str, tuple[Path, str]]:
         """Stamp name -> (project, key) for the forks other than mmcv, and this project (``extensions``)."""
-        projects = {f"fork:{name}": self.root / name for name in FORKS if name != "mmcv"}
+        projects = {f"fork:{name}": self.root / name for name in fork_names() if name != "mmcv"}
         keys = {stamp: _hash_files(packaging_inputs(path), str(path)) for stamp, path in projects.items()}
         projects["project"] = self.root
         keys["project"] = _hash_files([self.root / "pyproject.toml"], str(self.root))
@@ -158,7 +158,7 @@ class Stack:
         return f"installed editable: {', '.join(names)}"
 
     def build(self) -> None:
-        missing = [name for name in FORKS if not (self.root / name / ".git").exists()]
+        missing = [name for name in fork_names() if not (self.root / name / ".git").exists()]
         if missing:
             raise StackError(
                 f"the fork(s) {', '.join(missing)} are not synced in {self.root}, so there is nothing to build yet, "

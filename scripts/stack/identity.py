@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mmlab_core.settings import REPO_ROOT
 from scripts.stack.lock import LOCK_FILE
-from scripts.stack.pins import FORKS
+from scripts.stack.pins import fork_names
 
 
 def tree_sha256(folder: Path) -> str:
@@ -56,8 +56,8 @@ def stack_identity(root: Path = REPO_ROOT) -> dict[str, str]:
         "stack.lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "no lock",
         "stack.torch": _version("torch"),
     }
-    identity.update({f"stack.commit.{fork}": fork_commit(root / fork) for fork in FORKS})
-    identity["stack.uncommitted"] = ",".join(fork for fork in FORKS if fork_is_dirty(root / fork)) or "none"
+    identity.update({f"stack.commit.{fork}": fork_commit(root / fork) for fork in fork_names()})
+    identity["stack.uncommitted"] = ",".join(fork for fork in fork_names() if fork_is_dirty(root / fork)) or "none"
     return identity
 
 

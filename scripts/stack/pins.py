@@ -11,17 +11,6 @@ from mmlab_core.errors import MmlabError
 from mmlab_core.files import atomic_write
 from mmlab_core.settings import PINS_FILE
 
-# The OpenMMLab forks, the dataset SDKs whose metrics mmdet3d runs (nuScenes, Lyft), then sparse convolution.
-FORKS = (
-    "mmengine",
-    "mmcv",
-    "mmdetection",
-    "mmdetection3d",
-    "mmdeploy",
-    "nuscenes-devkit",
-    "lyft-dataset-sdk",
-    "spconv",
-)
 _REQUIRED = ("package", "version", "artifact", "sha256")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?:\.dev(\d+))?$")
@@ -73,6 +62,11 @@ def load_pins(path: Path = PINS_FILE) -> dict[str, Pin]:
             raise PinError(f"{path}: [{fork}] artifact must be an sdist or a wheel")
         pins[fork] = Pin(fork=fork, **table)
     return pins
+
+
+def fork_names(path: Path = PINS_FILE) -> tuple[str, ...]:
+    """The forks, in upstream.toml's order (the one place they are listed)."""
+    return tuple(load_pins(path))
 
 
 def version_key(version: str) -> tuple:

@@ -142,8 +142,10 @@ def test_bag_without_pointclouds_lists_its_topics(tmp_path):
     with Writer(bag, version=9) as writer:
         conn = writer.add_connection("/chatter", "std_msgs/msg/String", typestore=store)
         writer.write(conn, 1, store.serialize_cdr(store.types["std_msgs/msg/String"](data="hi"), "std_msgs/msg/String"))
-    with pytest.raises(DataFormatError, match=r"no PointCloud2 topic; topics: /chatter \(std_msgs/msg/String\)"):
+    with pytest.raises(
+        DataFormatError, match=r"no sensor_msgs/PointCloud2 topic; the bag holds: /chatter \(std_msgs/msg/String\)"
+    ):
         list(read_bag(bag))
-    with pytest.raises(DataFormatError, match="not a readable ROS1 bag"):
+    with pytest.raises(DataFormatError, match="not a readable ros1 bag"):
         (tmp_path / "junk.bag").write_bytes(b"junk")
         list(read_bag(tmp_path / "junk.bag"))

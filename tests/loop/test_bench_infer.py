@@ -14,6 +14,7 @@ pytestmark = pytest.mark.stack
 
 
 def test_generated_bag_reads_back_through_infer_sources(tmp_path):
+    from extensions.io.rosbag import Bag
     from scripts.loop.infer import sources
 
     clouds = scene_clouds(scenes=2, points=200)
@@ -24,13 +25,10 @@ def test_generated_bag_reads_back_through_infer_sources(tmp_path):
 
     kind = sources.kind_of(bag)
     assert kind == "ros2-mcap"
-    reader = sources.open_bag(bag, kind)
-    try:
-        connections = sources.cloud_connections(reader, bag, None)
+    with Bag(bag, kind) as reader:
+        connections = reader.clouds(None)
         assert [c.topic for c in connections] == [TOPIC]
-        frames = list(sources.read_bag(reader, bag, kind, connections, 4, sources.typestore_for(kind)))
-    finally:
-        reader.close()
+        frames = list(sources.read_bag(reader, connections, 4))
     assert [f.stamp_ns for f in frames] == [(i + 1) * PERIOD_NS for i in range(5)]
     for index, frame in enumerate(frames):
         np.testing.assert_array_equal(frame.points, clouds[index % 2])

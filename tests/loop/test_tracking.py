@@ -59,7 +59,7 @@ def test_every_run_carries_the_stack_identity(tmp_path, monkeypatch):
     from mmengine.config import Config
 
     from mmlab_core.settings import REPO_ROOT
-    from scripts.stack.pins import FORKS
+    from scripts.stack.pins import fork_names
 
     monkeypatch.setenv("MMLAB_TRACKING_PATH", str(tmp_path / "store"))
     tracking.log_run(Config(dict(model=dict(type="VoxelNet"))), "configs/demo.py", "deploy", {}, [])
@@ -68,7 +68,7 @@ def test_every_run_carries_the_stack_identity(tmp_path, monkeypatch):
     assert tags["stack.lock_sha256"] == hashlib.sha256(lock.read_bytes()).hexdigest()
     assert tags["stack.torch"] == torch.__version__
     assert tags["stack.commit.mmdetection3d"] != "not synced"
-    for fork in FORKS:
+    for fork in fork_names():
         head = subprocess.run(["git", "-C", str(REPO_ROOT / fork), "rev-parse", "HEAD"], capture_output=True, text=True)
         assert tags[f"stack.commit.{fork}"] == (head.stdout.strip() if head.returncode == 0 else "not synced")
     assert len(tags["stack.patches_sha256"]) == 64  # what the hash covers: tests/stack/test_identity.py

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from scripts.stack.identity import fork_commit, fork_is_dirty, stack_identity, tree_sha256
-from scripts.stack.pins import FORKS
+from scripts.stack.pins import fork_names
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -51,5 +51,5 @@ def test_identity_names_the_lock_and_every_fork(tmp_path):
     identity = stack_identity(tmp_path)
     assert identity["stack.lock_sha256"] == hashlib.sha256(b"torch==2.13.0+cpu\n").hexdigest()
     forks = {key.removeprefix("stack.commit.") for key in identity if key.startswith("stack.commit.")}
-    assert forks == set(FORKS) and {"mmcv", "mmdetection3d"} <= forks
+    assert forks == set(fork_names()) and {"mmcv", "mmdetection3d"} <= forks
     assert identity["stack.commit.mmcv"] == "not synced" and identity["stack.uncommitted"] == "none"

@@ -34,7 +34,7 @@ def autolabel(
     from tqdm import tqdm
 
     kind = sources.kind_of(frames_path)
-    frames, total, reader = frames_of(frames_path, kind, topic, detector.dims, sources.typestore_for(kind))
+    frames, total, reader = frames_of(frames_path, kind, topic, detector.dims)
     provenance = dict(
         model=spec.config,
         runtime=spec.runtime,

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
+from scripts.loop.autolabel.formats import add_cvat_shape, cvat_document, label_attributes, write_cvat, write_scalabel
 from scripts.loop.common.checks import UsageError
 
 CAMERA_FORMATS = ("coco", "scalabel", "cvat")
@@ -57,43 +58,31 @@ def detections(model, images: list[Path], score_thr: float) -> Iterator[tuple[Pa
 
 def write(frames: list, out: Path, fmt: str, provenance: dict, classes: tuple[str, ...]) -> Path:
     """The format's files in ``out`` (a staging folder); returns the main file."""
-    attributes = dict(model=provenance["model"], checkpoint_sha256=provenance["checkpoint_sha256"], reviewed=False)
     if fmt == "coco":
+        attributes = label_attributes(provenance, 0.0)
+        del attributes["score"]
         return _coco(frames, out, provenance, attributes, classes)
     if fmt == "scalabel":
+
+        def label(image: Path, index: int, o: dict) -> dict:
+            box2d = dict(zip(("x1", "y1", "x2", "y2"), o["box"], strict=True))
+            attributes = label_attributes(provenance, o["score"])
+            return dict(id=f"{image.stem}-{index}", category=o["label"], attributes=attributes, box2d=box2d)
+
         items = [
             dict(
-                name=image.name,
-                url=f"images/{image.name}",
-                labels=[
-                    dict(
-                        id=f"{image.stem}-{i}",
-                        category=o["label"],
-                        attributes=dict(attributes, score=o["score"]),
-                        box2d=dict(zip(("x1", "y1", "x2", "y2"), o["box"], strict=True)),
-                    )
-                    for i, o in enumerate(objects)
-                ],
+                name=image.name, url=f"images/{image.name}", labels=[label(image, i, o) for i, o in enumerate(objects)]
             )
             for image, _, objects in frames
         ]
-        path = out / "scalabel.json"
-        config = dict(attributes=["score", "model", "checkpoint_sha256", "reviewed"])
-        path.write_text(json.dumps(dict(config=config, frames=items), indent=1) + "\n")
-        return path
-    root = ET.Element("annotations")
-    ET.SubElement(root, "version").text = "1.1"
-    ET.SubElement(ET.SubElement(root, "meta"), "source").text = json.dumps(provenance)
+        return write_scalabel(out, items)
+    root = cvat_document(provenance)
     for index, (image, (height, width), objects) in enumerate(frames):
         node = ET.SubElement(root, "image", id=str(index), name=image.name, width=str(width), height=str(height))
         for o in objects:
             corners = dict(zip(("xtl", "ytl", "xbr", "ybr"), (f"{v:.2f}" for v in o["box"]), strict=True))
-            box = ET.SubElement(node, "box", label=o["label"], source="auto", occluded="0", z_order="0", **corners)
-            for key, value in dict(attributes, score=o["score"]).items():
-                ET.SubElement(box, "attribute", name=key).text = str(value)
-    path = out / "cvat.xml"
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+            add_cvat_shape(node, "box", o["label"], corners, label_attributes(provenance, o["score"]))
+    return write_cvat(out, root)
 
 
 def _coco(frames, out: Path, provenance: dict, attributes: dict, classes: tuple[str, ...]) -> Path:

@@ -14,7 +14,50 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.io.labels import format_labels
+from extensions.io.points import write_bin
+
 FORMATS = ("custom", "scalabel", "cvat")
+
+
+SCALABEL_ATTRIBUTES = ["score", "model", "checkpoint_sha256", "reviewed"]
+
+
+def label_attributes(provenance: dict, score: float) -> dict:
+    """What every pre-label carries, in Scalabel and CVAT alike: its score, the model, the checkpoint's sha256."""
+    return dict(
+        score=score, model=provenance["model"], checkpoint_sha256=provenance["checkpoint_sha256"], reviewed=False
+    )
+
+
+def write_scalabel(out: Path, frames: list[dict]) -> Path:
+    """``out/scalabel.json``: Scalabel frames (each with its ``labels``, 2D or 3D boxes); returns its path."""
+    path = out / "scalabel.json"
+    document = dict(config=dict(attributes=SCALABEL_ATTRIBUTES), frames=frames)
+    path.write_text(json.dumps(document, indent=1) + "\n")
+    return path
+
+
+def cvat_document(provenance: dict) -> ET.Element:
+    """An empty CVAT XML 1.1 annotation document whose meta records where the pre-labels came from."""
+    root = ET.Element("annotations")
+    ET.SubElement(root, "version").text = "1.1"
+    ET.SubElement(ET.SubElement(root, "meta"), "source").text = json.dumps(provenance)
+    return root
+
+
+def add_cvat_shape(image: ET.Element, tag: str, label: str, geometry: dict[str, str], attributes: dict) -> None:
+    """One automatic shape (``box`` or ``cuboid_3d``) on a CVAT ``image`` element, with its attributes."""
+    shape = ET.SubElement(image, tag, label=label, source="auto", occluded="0", z_order="0", **geometry)
+    for key, value in attributes.items():
+        ET.SubElement(shape, "attribute", name=key).text = str(value)
+
+
+def write_cvat(out: Path, root: ET.Element) -> Path:
+    """``out/cvat.xml``; returns its path."""
+    path = out / "cvat.xml"
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return path
 
 
 class PreLabels:
@@ -31,11 +74,9 @@ class PreLabels:
         """One frame's boxes (``scripts.loop.infer.records.objects``: label, score, center, size, yaw)."""
         self.frames.append((name, [dict(o, id=f"{name}-{i}") for i, o in enumerate(objects)]))
         if self.fmt == "custom":
-            (self.out / "points" / f"{name}.bin").write_bytes(np.ascontiguousarray(points, "<f4").tobytes())
-            lines = [
-                " ".join([o["label"], *(f"{v:.4f}" for v in (*o["center"], *o["size"], o["yaw"]))]) for o in objects
-            ]
-            (self.out / "labels" / f"{name}.txt").write_text("".join(f"{line}\n" for line in lines))
+            write_bin(self.out / "points" / f"{name}.bin", points)
+            boxes = np.array([[*o["center"], *o["size"], o["yaw"]] for o in objects], dtype=float).reshape(-1, 7)
+            (self.out / "labels" / f"{name}.txt").write_text(format_labels([o["label"] for o in objects], boxes))
 
     def close(self) -> Path:
         """Write the format's files; returns the main one."""
@@ -52,67 +93,26 @@ class PreLabels:
         path.write_text(json.dumps(manifest, indent=1) + "\n")
         return path
 
-    def _attributes(self, obj: dict) -> dict:
-        return dict(
-            score=obj["score"],
-            model=self.provenance["model"],
-            checkpoint_sha256=self.provenance["checkpoint_sha256"],
-            reviewed=False,
-        )
-
     def _close_scalabel(self) -> Path:
+        def label(o: dict) -> dict:
+            box3d = dict(location=o["center"], dimension=o["size"][::-1], orientation=[0.0, 0.0, o["yaw"]])
+            attributes = label_attributes(self.provenance, o["score"])
+            return dict(id=o["id"], category=o["label"], attributes=attributes, box3d=box3d)
+
         frames = [
-            dict(
-                name=name,
-                url=f"points/{name}.bin",
-                labels=[
-                    dict(
-                        id=o["id"],
-                        category=o["label"],
-                        attributes=self._attributes(o),
-                        box3d=dict(
-                            location=o["center"],
-                            dimension=[o["size"][2], o["size"][1], o["size"][0]],
-                            orientation=[0.0, 0.0, o["yaw"]],
-                        ),
-                    )
-                    for o in objects
-                ],
-            )
+            dict(name=name, url=f"points/{name}.bin", labels=[label(o) for o in objects])
             for name, objects in self.frames
         ]
-        path = self.out / "scalabel.json"
-        path.write_text(
-            json.dumps(
-                dict(config=dict(attributes=["score", "model", "checkpoint_sha256", "reviewed"]), frames=frames),
-                indent=1,
-            )
-            + "\n"
-        )
-        return path
+        return write_scalabel(self.out, frames)
 
     def _close_cvat(self) -> Path:
-        root = ET.Element("annotations")
-        ET.SubElement(root, "version").text = "1.1"
-        meta = ET.SubElement(ET.SubElement(root, "meta"), "source")
-        meta.text = json.dumps(self.provenance)
+        root = cvat_document(self.provenance)
         for index, (name, objects) in enumerate(self.frames):
             image = ET.SubElement(root, "image", id=str(index), name=f"{name}.pcd")
             for o in objects:
                 values = dict(zip(("position_x", "position_y", "position_z"), o["center"], strict=True))
                 values.update(zip(("scale_x", "scale_y", "scale_z"), o["size"], strict=True))
                 values.update(rotation_x=0.0, rotation_y=0.0, rotation_z=o["yaw"])
-                cuboid = ET.SubElement(
-                    image,
-                    "cuboid_3d",
-                    label=o["label"],
-                    source="auto",
-                    occluded="0",
-                    z_order="0",
-                    **{k: f"{v:.6f}" for k, v in values.items()},
-                )
-                for key, value in self._attributes(o).items():
-                    ET.SubElement(cuboid, "attribute", name=key).text = str(value)
-        path = self.out / "cvat.xml"
-        ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-        return path
+                geometry = {k: f"{v:.6f}" for k, v in values.items()}
+                add_cvat_shape(image, "cuboid_3d", o["label"], geometry, label_attributes(self.provenance, o["score"]))
+        return write_cvat(self.out, root)

@@ -113,3 +113,10 @@ def check_checkpoint(model_cfg, checkpoint: str, model_path: str) -> None:
             f"the checkpoint {checkpoint} does not match the model in {model_path} ({detail}). Use the "
             "checkpoint that training with this config wrote (see its work dir), or the config it was trained with."
         )
+
+
+def point_dims(model_cfg) -> int:
+    """How many columns (x, y, z, intensity ...) the config's point loader feeds the model."""
+    loader = model_cfg.test_pipeline[0]
+    use = loader.get("use_dim", loader.get("load_dim", 4))
+    return use if isinstance(use, int) else len(use)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mmlab_core.files import atomic_path
-from scripts.loop.common.checks import UsageError
+from scripts.loop.common.checks import UsageError, point_dims
 
 CALIBRATION_FRAMES = 8  # training frames fed to the calibrator by default
 QDQ_OPSET = 13  # QuantizeLinear/DequantizeLinear with a per-channel axis
@@ -51,7 +51,7 @@ def calibration_samples(model_cfg, info_file: str | None, count: int) -> list[st
     infos = [dataset.get_data_info(i) for i in range(min(count, len(dataset)))]
     if "img_path" in infos[0]:
         return [info["img_path"] for info in infos]
-    _check_point_dimension(infos, _model_point_dimension(model_cfg), where)
+    _check_point_dimension(infos, point_dims(model_cfg), where)
     return [info["lidar_points"]["lidar_path"] for info in infos]
 
 
@@ -68,13 +68,6 @@ def _data_list(info_file: str) -> list:
             f"--calibration {info_file} is not an info file with a data_list ({error}). Nothing was quantized. "
             "Pass an info .pkl written by nox -s data (e.g. <data root>/lidar_infos_train.pkl)."
         ) from error
-
-
-def _model_point_dimension(model_cfg) -> int:
-    """Values per point that the model's voxel encoder reads (x, y, z, intensity, ...)."""
-    model = model_cfg.model
-    encoder = model.get("voxel_encoder") or model.get("pts_voxel_encoder") or {}
-    return int(encoder.get("in_channels", 4))
 
 
 def _check_point_dimension(infos: Sequence[dict], expected: int, where: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from mmlab_core.cli import run
 from mmlab_core.settings import current
 from scripts.loop.common import quiet, tracking
+from scripts.loop.infer.frame import RUNTIMES
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.pipeline import infer
 
@@ -30,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--score-thr", type=float, default=0.3)
     parser.add_argument(
         "--runtime",
-        choices=("onnxruntime", "openvino", "pytorch"),
+        choices=RUNTIMES,
         help="default: onnxruntime for a deployed folder, pytorch for a config",
     )
     return parser

@@ -16,18 +16,12 @@ import numpy as np
 
 from extensions.io.fields import INTENSITY
 from mmlab_core.errors import DataFormatError
+from scripts.loop.common.checks import point_dims
 from scripts.loop.deploy.box_parity import Detections
 
 RUNTIMES = ("onnxruntime", "openvino", "pytorch")
 OUTPUTS = ["cls_score0", "bbox_pred0", "dir_cls_pred0"]
 STAGES = ("decode", "voxelize", "network", "post-process")
-
-
-def point_dims(model_cfg) -> int:
-    """How many columns (x, y, z, intensity ...) the config's point loader feeds the model."""
-    loader = model_cfg.test_pipeline[0]
-    use = loader.get("use_dim", loader.get("load_dim", 4))
-    return use if isinstance(use, int) else len(use)
 
 
 def check_fields(fields: list[str], dims: int, source) -> None:

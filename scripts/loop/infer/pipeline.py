@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extensions.io.rosbag import Bag, typestore_for
 from mmlab_core.files import atomic_dir
 from scripts.loop.infer import sources
 from scripts.loop.infer.bag_out import BagOut, bag_name
@@ -20,18 +21,18 @@ from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
 from scripts.loop.infer.records import Records
 
 
-def frames_of(path: Path, kind: str, topic: str | None, dims: int, typestore) -> tuple[Iterator, int, object]:
-    """The input's frames (an iterator), how many there are, and the reader to close (None for folders)."""
+def frames_of(path: Path, kind: str, topic: str | None, dims: int) -> tuple[Iterator, int, Bag | None]:
+    """The input's frames (an iterator), how many there are, and the bag to close (None for folders)."""
     if kind == "frames":
         return sources.read_frames(path, dims), len(sources.frame_files(path)), None
-    reader = sources.open_bag(path, kind)
+    bag = Bag(path, kind)
     try:
-        clouds = sources.cloud_connections(reader, path, topic)
+        clouds = bag.clouds(topic)
     except Exception:
-        reader.close()
+        bag.close()
         raise
     total = sum(c.msgcount for c in clouds)
-    return sources.read_bag(reader, path, kind, clouds, dims, typestore), total, reader
+    return sources.read_bag(bag, clouds, dims), total, bag
 
 
 def summary(latencies: dict[str, list[float]], frames: int, wall_s: float) -> dict:
@@ -69,8 +70,8 @@ def infer(
 
     kind = sources.kind_of(path)
     out_kind = "ros2-mcap" if kind == "frames" else kind
-    store = sources.typestore_for(out_kind)
-    frames, total, reader = frames_of(path, kind, topic, detector.dims, store)
+    store = typestore_for(out_kind)
+    frames, total, reader = frames_of(path, kind, topic, detector.dims)
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
     try:
         with atomic_dir(out) as stage_dir:

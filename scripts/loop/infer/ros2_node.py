@@ -39,9 +39,9 @@ class Detections:
     """The node's logic without rclpy: serialized PointCloud2 in, serialized (markers, objects) out."""
 
     def __init__(self, detector, score_thr: float):
+        from extensions.io.rosbag import typestore_for
         from scripts.loop.infer.frame import check_fields
         from scripts.loop.infer.messages import MARKERS, OBJECTS, detection_messages, register_autoware
-        from scripts.loop.infer.sources import typestore_for
 
         self.detector, self.score_thr, self.check_fields = detector, score_thr, check_fields
         self.store = typestore_for("ros2-sqlite3")

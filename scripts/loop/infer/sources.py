@@ -1,6 +1,7 @@
 """What ``infer`` reads, one frame at a time (nothing is held beyond the current message): a ROS 1 bag
 (``.bag``), a ROS 2 bag folder (sqlite3 or MCAP storage), a folder of ``.bin``/``.pcd`` frames, or the
-custom dataset layout (``points/`` inside). Bags are read with ``rosbags``: no ROS install needed.
+custom dataset layout (``points/`` inside). Bags are read by ``extensions.io.rosbag.Bag``, the project's one
+bag reader (``rosbags``: no ROS install needed).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from extensions.io.points import read_points
-from extensions.io.rosbag import POINTCLOUD2, pointcloud2_to_points
+from extensions.io.rosbag import Bag, bag_kind, pointcloud2_to_points
 from mmlab_core.errors import DataFormatError
 from scripts.loop.infer.frame import check_fields
 
@@ -41,10 +42,8 @@ def kind_of(path: Path) -> str:
         raise DataFormatError(
             path, "the input does not exist; give a ROS 1 .bag, a ROS 2 bag folder or a folder of frames"
         )
-    if path.is_file():
-        return "ros1"
-    if (path / "metadata.yaml").exists():
-        return "ros2-mcap" if any(path.glob("*.mcap")) else "ros2-sqlite3"
+    if path.is_file() or (path / "metadata.yaml").exists():
+        return bag_kind(path)
     if frame_files(path):
         return "frames"
     raise DataFormatError(
@@ -57,12 +56,6 @@ def frame_files(path: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in FRAME_SUFFIXES)
 
 
-def typestore_for(kind: str):
-    from rosbags.typesys import Stores, get_typestore
-
-    return get_typestore(Stores.ROS1_NOETIC if kind == "ros1" else Stores.ROS2_HUMBLE)
-
-
 def read_frames(path: Path, dims: int) -> Iterator[Frame]:
     """The frames of a folder, in name order, stamped 0.1 s apart (10 Hz) from 0."""
     for index, file in enumerate(frame_files(path)):
@@ -71,56 +64,16 @@ def read_frames(path: Path, dims: int) -> Iterator[Frame]:
         yield Frame(index * 100_000_000, file.stem, points, time.perf_counter() - start)
 
 
-def open_bag(path: Path, kind: str):
-    """An opened rosbags reader, or a paragraph saying the bag cannot be read (truncated, not a bag)."""
-    if kind == "ros1":
-        from rosbags.rosbag1 import Reader
-    else:
-        from rosbags.rosbag2 import Reader
-    reader = Reader(path)
-    try:
-        reader.open()
-    except Exception as exc:  # rosbags raises its own error type per format, and sqlite/mcap errors beneath
-        raise DataFormatError(
-            path, f"is not a readable {kind} bag ({exc}); is it truncated, or still being recorded?"
-        ) from None
-    return reader
-
-
-def cloud_connections(reader, path: Path, topic: str | None) -> list:
-    """The PointCloud2 connections to run on (``topic``'s, or every cloud topic's)."""
-    listed = "; the bag holds: " + (", ".join(f"{c.topic} ({c.msgtype})" for c in reader.connections) or "nothing")
-    clouds = [c for c in reader.connections if c.msgtype == POINTCLOUD2]
-    if not clouds:
-        raise DataFormatError(path, f"has no sensor_msgs/PointCloud2 topic to detect on{listed}")
-    if topic is not None:
-        clouds = [c for c in clouds if c.topic == topic]
-        if not clouds:
-            raise DataFormatError(path, f"has no PointCloud2 topic {topic}{listed}. Pass one of those with --topic.")
-    return clouds
-
-
-def read_bag(reader, path: Path, kind: str, clouds: list, dims: int, typestore) -> Iterator[Frame]:
-    """The clouds of ``clouds`` in time order, decoded one message at a time."""
-    deserialize = typestore.deserialize_ros1 if kind == "ros1" else typestore.deserialize_cdr
+def read_bag(bag: Bag, clouds: list, dims: int) -> Iterator[Frame]:
+    """The clouds of ``clouds`` in time order, decoded one message at a time; each topic's fields are
+    checked against what the model reads at its first message."""
     checked = set()
-    messages = reader.messages(connections=clouds)
-    index = 0
-    while True:
-        start = time.perf_counter()
-        try:
-            connection, stamp, raw = next(messages)
-            msg = deserialize(raw, POINTCLOUD2)
-        except StopIteration:
-            return
-        except Exception as exc:  # a truncated chunk, a damaged database page or message
-            raise DataFormatError(
-                path, f"cannot be read past message {index} ({exc}); the bag is truncated or damaged"
-            ) from None
-        where = f"{path}:{connection.topic}@{stamp}"
+    start = time.perf_counter()
+    for connection, stamp, raw, msg in bag.messages(clouds):
+        where = f"{bag.path}:{connection.topic}@{stamp}"
         if connection.topic not in checked:
             check_fields([f.name for f in msg.fields], dims, where)
             checked.add(connection.topic)
         points = pointcloud2_to_points(msg, dims, where)
-        yield Frame(stamp, f"{stamp}", points, time.perf_counter() - start, connection, bytes(raw), msg.header)
-        index += 1
+        yield Frame(stamp, f"{stamp}", points, time.perf_counter() - start, connection, raw, msg.header)
+        start = time.perf_counter()
