@@ -20,7 +20,13 @@ nox.needs_version = ">=2024.3.2"
 
 HOST_PYTHON = sys.executable
 # The host-side lane: stack tooling, settings and CLI errors; no stack environment needed.
-UNIT_TESTS = ("tests/stack", "tests/test_settings.py", "tests/test_cli.py", "tests/test_files.py")
+UNIT_TESTS = (
+    "tests/stack",
+    "tests/test_settings.py",
+    "tests/test_cli.py",
+    "tests/test_files.py",
+    "tests/test_core.py",
+)
 UNIT_MARKERS = "not stack and not slow and not network"
 
 
