@@ -95,8 +95,14 @@ def train_iteration(frames: int, config: str = CONFIG, extra: list[str] | None =
     with tempfile.TemporaryDirectory() as tmp:
         settings = _generated(Path(tmp), train=frames, val=1)
         work = Path(tmp) / "work"
-        options = ["train_cfg.max_epochs=1", "default_hooks.logger.interval=1", "val_cfg=None", "val_dataloader=None",
-                   "val_evaluator=None", *(extra or [])]  # fmt: skip
+        options = [
+            "train_cfg.max_epochs=1",
+            "default_hooks.logger.interval=1",
+            "val_cfg=None",
+            "val_dataloader=None",
+            "val_evaluator=None",
+            *(extra or []),
+        ]
         cmd = [sys.executable, "-m", "scripts.loop.train", config, "--work-dir", str(work), "--cfg-options", *options]
         # the generated data, and a throwaway MLflow store instead of the user's
         env = dict(os.environ, MMLAB_TRACKING_PATH=f"{tmp}/mlflow", **settings.config_env())
@@ -145,8 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     dep = sub.add_parser("deploy")
     dep.add_argument("--frames", type=int, default=3)
     dep.add_argument("--repeat", type=int, default=10)
-    dep.add_argument("--checkpoint", action="append", default=[], metavar="NAME=PATH",
-                     help="a trained checkpoint for a model (PointPillars=PATH): AP changes")  # fmt: skip
+    dep.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a trained checkpoint for a model (PointPillars=PATH): AP changes",
+    )
     dep.add_argument("--datasets", type=Path, help="a dataset root to use instead of generated frames")
     dep.add_argument("--models", nargs="+", default=None, help="default: all")
     dep.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")

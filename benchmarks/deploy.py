@@ -53,8 +53,9 @@ def _recompile(pair: Pair, config: dict) -> Pair:
     return pair
 
 
-def build_variants(model_cfg, checkpoint: str, out: Path, samples: list[str], calibration: list[str], task: str,
-                   shape: str) -> list[Variant]:  # fmt: skip
+def build_variants(
+    model_cfg, checkpoint: str, out: Path, samples: list[str], calibration: list[str], task: str, shape: str
+) -> list[Variant]:
     """Export once, then every runtime of the table over the same ONNX model."""
     ort_cfg = load_config(f"configs/deploy/{task}_onnxruntime_{shape}.py")
     ov_cfg = load_config(f"configs/deploy/{task}_openvino_{shape}.py")
@@ -104,15 +105,26 @@ def rows(name: str, variants: list[Variant], trained: bool) -> list[str]:
         boxes = f"{p['boxes_matched']}/{p['boxes_reference']}" if p else "reference"
         raw = f"{p['max_abs_diff']:.2g}" if p else "-"
         ap = "-" if not p else (f"{v.ap_change + 0.0:+.2f}" if trained else "random weights")  # no "-0.00"
-        lines.append(f"| {name} | {v.runtime} | {v.precision} | {s['median_ms']:.1f} | {s['p90_ms']:.1f} | "
-                     f"{eager / s['median_ms']:.2f}x | {raw} | {boxes} | {ap} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {v.runtime} | {v.precision} | {s['median_ms']:.1f} | {s['p90_ms']:.1f} | "
+            f"{eager / s['median_ms']:.2f}x | {raw} | {boxes} | {ap} |"
+        )
     return lines
 
 
 def table(results: dict[str, tuple[list[Variant], bool]], how: str) -> str:
     """The docs section: how it was measured, then one row per model x runtime x precision."""
-    columns = ("model", "runtime", "precision", "median ms", "p90 ms", "vs PyTorch eager", "raw max abs diff",
-               "boxes matched", "AP change (points)")  # fmt: skip
+    columns = (
+        "model",
+        "runtime",
+        "precision",
+        "median ms",
+        "p90 ms",
+        "vs PyTorch eager",
+        "raw max abs diff",
+        "boxes matched",
+        "AP change (points)",
+    )
     head = [SECTION, "", how, "", "| " + " | ".join(columns) + " |", "| --- | --- | --- |" + " ---: |" * 6]
     return "\n".join(head + [r for name, (v, trained) in results.items() for r in rows(name, v, trained)]) + "\n"
 
@@ -163,8 +175,9 @@ def run_model(name: str, checkpoint: str | None, settings, out: Path, frames: in
     return variants
 
 
-def deploy_table(frames: int, repeat: int, checkpoints: dict[str, str], datasets: Path | None, models: list[str],
-                 doc: Path) -> dict:  # fmt: skip
+def deploy_table(
+    frames: int, repeat: int, checkpoints: dict[str, str], datasets: Path | None, models: list[str], doc: Path
+) -> dict:
     """Measure ``models`` on ``frames`` validation inputs (generated data unless ``datasets``), write the table
     into ``doc``, and return its figures."""
     import os
@@ -186,8 +199,10 @@ def deploy_table(frames: int, repeat: int, checkpoints: dict[str, str], datasets
 
         extensions.register(rewriters=True)
 
-        results = {name: (run_model(name, checkpoints.get(name), settings, Path(tmp), frames, repeat),
-                          name in checkpoints) for name in models}  # fmt: skip
+        results = {
+            name: (run_model(name, checkpoints.get(name), settings, Path(tmp), frames, repeat), name in checkpoints)
+            for name in models
+        }
     load = [round(x, 2) for x in (*load_before, *os.getloadavg())]
     how = (
         f"`python -m benchmarks deploy --frames {frames} --repeat {repeat}`: {frames} validation inputs "
@@ -198,8 +213,18 @@ def deploy_table(frames: int, repeat: int, checkpoints: dict[str, str], datasets
         f"{os.cpu_count()} CPUs."
     )
     write_section(doc, table(results, how))
-    return dict(load_average=load, rows=[
-        dict(model=name, runtime=v.runtime, precision=v.precision, **stats(v.times), ap_change=v.ap_change,
-             **{k: v.parity[k] for k in ("max_abs_diff", "boxes_matched", "boxes_reference") if k in v.parity})
-        for name, (variants, _) in results.items() for v in variants
-    ])  # fmt: skip
+    return dict(
+        load_average=load,
+        rows=[
+            dict(
+                model=name,
+                runtime=v.runtime,
+                precision=v.precision,
+                **stats(v.times),
+                ap_change=v.ap_change,
+                **{k: v.parity[k] for k in ("max_abs_diff", "boxes_matched", "boxes_reference") if k in v.parity},
+            )
+            for name, (variants, _) in results.items()
+            for v in variants
+        ],
+    )

@@ -1,4 +1,4 @@
-"""The custom LiDAR dataset (the original project's ``LidarDataset``).
+"""The custom LiDAR dataset (registered as ``LidarDataset``).
 
 Reads the info files written by ``scripts/data/convert_lidar.py``; boxes are in the
 LiDAR frame with z at the box centre.

@@ -1,4 +1,4 @@
-"""The multi-sensor JSON format (the original project's "USD" frames).
+"""The multi-sensor JSON format (frames of several cameras and a LiDAR, one JSON file each).
 
 One JSON file per frame::
 

@@ -103,9 +103,17 @@ def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
             rel = f"gt_database/{info['frame_id']}_{name}_{gt_idx}.bin"
             atomic_write(root / rel, inside.astype(np.float32).tobytes())
             db[name].append(
-                dict(name=name, path=rel, image_idx=info["sample_idx"], gt_idx=gt_idx, box3d_lidar=bottom,
-                     num_points_in_gt=len(inside), difficulty=0, group_id=group_id)
-            )  # fmt: skip
+                dict(
+                    name=name,
+                    path=rel,
+                    image_idx=info["sample_idx"],
+                    gt_idx=gt_idx,
+                    box3d_lidar=bottom,
+                    num_points_in_gt=len(inside),
+                    difficulty=0,
+                    group_id=group_id,
+                )
+            )
             group_id += 1
     return db
 

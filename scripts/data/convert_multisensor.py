@@ -51,10 +51,13 @@ def build_infos(root: Path, split: str, classes=DRIVING_CLASSES) -> dict:
                 raise DataFormatError(frame_file, f"cameras.{name}.path: {camera['path']} does not exist")
         points = read_points(root / frame["lidar_path"], frame["dims"])
         instances = [
-            dict(bbox_3d=[float(v) for v in box], bbox_label_3d=classes.index(name),
-                 num_lidar_pts=int(points_in_box(points, box).sum()))
+            dict(
+                bbox_3d=[float(v) for v in box],
+                bbox_label_3d=classes.index(name),
+                num_lidar_pts=int(points_in_box(points, box).sum()),
+            )
             for name, box in zip(frame["names"], frame["boxes"], strict=True)
-        ]  # fmt: skip
+        ]
         data_list.append(
             dict(
                 sample_idx=len(data_list),

@@ -55,9 +55,11 @@ def check_frame(src: Path, frame_id: str, folders: tuple[str, ...] = FOLDERS) ->
     for number, line in enumerate(label.read_text().splitlines(), 1):
         if line.strip() and len(line.split()) not in (15, 16):
             raise DataFormatError(
-                label, f"{len(line.split())} fields; a KITTI label line has 15 (type truncated occluded alpha "
-                "x1 y1 x2 y2 h w l x y z rotation_y) or 16 with a score", number
-            )  # fmt: skip
+                label,
+                f"{len(line.split())} fields; a KITTI label line has 15 (type truncated occluded alpha "
+                "x1 y1 x2 y2 h w l x y z rotation_y) or 16 with a score",
+                number,
+            )
     calib = training / "calib" / f"{frame_id}.txt"
     keys = {line.split(":")[0] for line in calib.read_text().splitlines() if ":" in line}
     missing = [key for key in CALIB_KEYS if key not in keys]
@@ -83,8 +85,11 @@ def convert(src: Path, out: Path | None = None) -> list[Path]:
     frames = sorted(set(splits["train"] + splits["val"]))
     for frame_id in frames:
         check_frame(src, frame_id)
-    print(f"kitti: {len(frames)} labelled frames ({len(splits['train'])} train, {len(splits['val'])} val, "
-          f"{len(splits['test'])} test) in {src}", flush=True)  # fmt: skip
+    print(
+        f"kitti: {len(frames)} labelled frames ({len(splits['train'])} train, {len(splits['val'])} val, "
+        f"{len(splits['test'])} test) in {src}",
+        flush=True,
+    )
 
     init_default_scope("mmdet3d")  # as tools/create_data.py does: the GT database builds a KittiDataset
     kitti = converter("kitti_converter", "KITTI")

@@ -78,7 +78,7 @@ def convert_nuscenes(src: Path, out: Path | None = None, version: str = "v1.0-tr
             print("nuscenes: [3/3] GT database (create_gt_database)", flush=True)
             gt_database.create_groundtruth_database(
                 "NuScenesDataset", str(folder), "nuscenes", "nuscenes_infos_train.pkl"
-            )  # fmt: skip
+            )
         if out != src:
             _link_view(src, out)
         return publish(folder, out, [*outputs, "nuscenes_dbinfos_train.pkl", "nuscenes_gt_database"])
@@ -91,8 +91,11 @@ def convert_lyft(src: Path, out: Path | None = None, version: str = "v1.01-train
     splits = ("test",) if version == "v1.01-test" else ("train", "val")
     samples = check_references(src / version / version, src / version, sweeps)
     scenes = {split: read_scene_list(src / f"{split}.txt") for split in splits}
-    print(f"lyft: {samples} samples of {version} in {src}; scene lists: "
-          + ", ".join(f"{len(names)} {split}" for split, names in scenes.items()), flush=True)  # fmt: skip
+    print(
+        f"lyft: {samples} samples of {version} in {src}; scene lists: "
+        + ", ".join(f"{len(names)} {split}" for split, names in scenes.items()),
+        flush=True,
+    )
     lyft = converter("lyft_converter", "Lyft")
     with scratch_dir(out, "lyft") as folder:
         _link_view(src, folder)

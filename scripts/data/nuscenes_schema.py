@@ -33,9 +33,10 @@ def _require_file(files: Path, tables: Path, record: dict) -> None:
     path = files / record["filename"]
     if not path.is_file():
         raise DataFormatError(
-            path, f"does not exist, and sample_data record {record['token']} of {tables / 'sample_data.json'} "
-            f"names it; put the dataset's LiDAR files under {files} (the tables' file names are relative to it)"
-        )  # fmt: skip
+            path,
+            f"does not exist, and sample_data record {record['token']} of {tables / 'sample_data.json'} "
+            f"names it; put the dataset's LiDAR files under {files} (the tables' file names are relative to it)",
+        )
 
 
 def check_references(tables: Path, files: Path, sweeps: int) -> int:
@@ -56,9 +57,10 @@ def check_references(tables: Path, files: Path, sweeps: int) -> int:
         missing = [name for name in ("LIDAR_TOP", *CAMERAS) if name not in frames]
         if missing:
             raise DataFormatError(
-                tables / "sample_data.json", f"sample {token} has no key frame of {', '.join(missing)}; mmdet3d's "
-                "converter reads the LIDAR_TOP file and the six cameras' calibration of every sample"
-            )  # fmt: skip
+                tables / "sample_data.json",
+                f"sample {token} has no key frame of {', '.join(missing)}; mmdet3d's "
+                "converter reads the LIDAR_TOP file and the six cameras' calibration of every sample",
+            )
         record = frames["LIDAR_TOP"]
         _require_file(files, tables, record)
         for _ in range(sweeps):
@@ -66,22 +68,27 @@ def check_references(tables: Path, files: Path, sweeps: int) -> int:
                 break
             if record["prev"] not in records:
                 raise DataFormatError(
-                    tables / "sample_data.json", f"LiDAR record {record['token']} names an earlier sweep "
-                    f"{record['prev']} that the table does not hold; add the sweep's records, or pass --sweeps 0"
-                )  # fmt: skip
+                    tables / "sample_data.json",
+                    f"LiDAR record {record['token']} names an earlier sweep "
+                    f"{record['prev']} that the table does not hold; add the sweep's records, or pass --sweeps 0",
+                )
             record = records[record["prev"]]
             _require_file(files, tables, record)
     for scene in load_table(tables, "scene"):
         if scene["first_sample_token"] not in samples:
             raise DataFormatError(
-                tables / "scene.json", f"scene {scene['name']!r} starts at sample {scene['first_sample_token']}, "
-                "which sample.json does not hold; give the scene its first sample, or drop the scene"
-            )  # fmt: skip
+                tables / "scene.json",
+                f"scene {scene['name']!r} starts at sample {scene['first_sample_token']}, "
+                "which sample.json does not hold; give the scene its first sample, or drop the scene",
+            )
     return len(samples)
 
 
 def read_scene_list(path: Path) -> list[str]:
     """Scene names, one a line, of a Lyft split list (``train.txt``, ``val.txt``, ``test.txt``)."""
-    require(path, "the Lyft scene list mmdet3d's converter splits by (scene names, one a line; mmdet3d's "
-            f"repository ships its lists as data/lyft/{path.name})")  # fmt: skip
+    require(
+        path,
+        "the Lyft scene list mmdet3d's converter splits by (scene names, one a line; mmdet3d's "
+        f"repository ships its lists as data/lyft/{path.name})",
+    )
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]

@@ -63,9 +63,15 @@ def write_camera(out: Path, frames: dict, train_ids: list[str], val_ids: list[st
             images.append(dict(id=number, file_name=f"{frame_id}.png", width=WIDTH, height=HEIGHT))
             for name, bbox in boxes:
                 annotations.append(
-                    dict(id=len(annotations) + 1, image_id=number, category_id=CLASSES.index(name) + 1,
-                         bbox=bbox, area=bbox[2] * bbox[3], iscrowd=0)
-                )  # fmt: skip
+                    dict(
+                        id=len(annotations) + 1,
+                        image_id=number,
+                        category_id=CLASSES.index(name) + 1,
+                        bbox=bbox,
+                        area=bbox[2] * bbox[3],
+                        iscrowd=0,
+                    )
+                )
         coco = dict(images=images, annotations=annotations, categories=categories)
         atomic_write(out / f"{split}.json", json.dumps(coco))
 

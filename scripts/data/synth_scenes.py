@@ -193,8 +193,14 @@ def generate(
         (out / "frames").mkdir(exist_ok=True)
         for frame_id, frame in frames.items():
             front = dict(path=f"camera/images/{frame_id}.png", **camera_calibration())
-            write_frame(out / "frames" / f"{frame_id}.json", frame_id, f"points/{frame_id}.bin", {"front": front},
-                        frame.names, frame.boxes)  # fmt: skip
+            write_frame(
+                out / "frames" / f"{frame_id}.json",
+                frame_id,
+                f"points/{frame_id}.bin",
+                {"front": front},
+                frame.names,
+                frame.boxes,
+            )
     if kitti:
         from scripts.data.synth_kitti import write_kitti
 

@@ -33,16 +33,26 @@ def convert(src: Path, out: Path | None = None, workers: int = 2) -> list:
         for index, split in enumerate(SPLITS):
             print(f"waymo: [{index + 1}/3] {split} records to KITTI format (mmdet3d waymo_converter)", flush=True)
             job = waymo.Waymo2KITTI(
-                str(src / "waymo_format" / split), str(kitti_format / "training"), prefix=str(index),
-                workers=workers, test_mode=False, info_prefix="waymo", split=split,
-            )  # fmt: skip
+                str(src / "waymo_format" / split),
+                str(kitti_format / "training"),
+                prefix=str(index),
+                workers=workers,
+                test_mode=False,
+                info_prefix="waymo",
+                split=split,
+            )
             job.convert()
             if split == "validation":
                 job.merge_trainval_infos()
         waymo.create_ImageSets_img_ids(str(kitti_format), list(SPLITS))
         print("waymo: [3/3] GT database (create_gt_database)", flush=True)
         gt_database.GTDatabaseCreater(
-            "WaymoDataset", str(kitti_format), "waymo", "waymo_infos_train.pkl", relative_path=False,
-            with_mask=False, num_worker=workers,
-        ).create()  # fmt: skip
+            "WaymoDataset",
+            str(kitti_format),
+            "waymo",
+            "waymo_infos_train.pkl",
+            relative_path=False,
+            with_mask=False,
+            num_worker=workers,
+        ).create()
         return publish(folder, out, ["kitti_format"])

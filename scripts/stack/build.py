@@ -144,8 +144,8 @@ class Stack:
 
     def ensure_editables(self) -> str:
         """The forks and ``extensions``, editable and without their declared dependencies, in one pip call.
-        Each setup.py imports torch, which is most of the time. For these five, pip took 11 s of CPU and uv 20 s
-        (measured 2026-11-23, docs/benchmarks.md), so pip, not uv, does this step."""
+        Each setup.py imports torch, which is most of the time; pip does this step because it was the faster
+        of pip and uv for it (docs/benchmarks.md has the figures)."""
         stamps = self.stamps()
         stale = {stamp: entry for stamp, entry in self.editables().items() if stamps.get(stamp) != entry[1]}
         if not stale:

@@ -1,5 +1,5 @@
 """A pinned fork and what its git tree says: its patch commits, its edits, whether
-it agrees with ``patches/<fork>/series`` (DESIGN.md §3), and the guards that
+it agrees with ``patches/<fork>/series`` (README.md, "Changing upstream code"), and the guards that
 refuse to move a fork that holds work no patch file has.
 """
 

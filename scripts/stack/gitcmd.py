@@ -1,5 +1,5 @@
 """Plain git, run with an isolated configuration so results never depend on
-the user's ~/.gitconfig (DESIGN.md §3)."""
+the user's ~/.gitconfig (README.md, "Changing upstream code")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The patch queue: ``patches/<fork>/series`` <-> commits on the fork's
-``patched`` branch (DESIGN.md §3).
+``patched`` branch (README.md, "Changing upstream code").
 
 Commands: sync (import + apply), export, check, lint, status. Every command
 that moves a fork first proves that nothing of the user's is lost. The work is

@@ -1,4 +1,4 @@
-"""Where datasets and checkpoints live (the original project's variables), and
+"""Where datasets and checkpoints live (``MMLAB_DATASET_PATH``, ``MMLAB_CHECKPOINTS_PATH``), and
 the symlinks that make upstream tools find them.
 
 ``MMLAB_DATASET_PATH`` (default ``data/``) and ``MMLAB_CHECKPOINTS_PATH``

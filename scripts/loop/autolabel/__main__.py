@@ -93,10 +93,16 @@ def _camera(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.model} is a 2D detector's config: pass its weights with --checkpoint (PyTorch runs)")
     cfg = load_config(args.model)
     check_checkpoint(cfg, args.checkpoint, args.model)
-    provenance = dict(model=args.model, runtime="pytorch", checkpoint=args.checkpoint,
-                      checkpoint_sha256=sha256_of(args.checkpoint), score_thr=args.score_thr)  # fmt: skip
-    written = camera.autolabel_images(cfg, args.model, args.checkpoint, args.frames, args.out, fmt, args.score_thr,
-                                      provenance)  # fmt: skip
+    provenance = dict(
+        model=args.model,
+        runtime="pytorch",
+        checkpoint=args.checkpoint,
+        checkpoint_sha256=sha256_of(args.checkpoint),
+        score_thr=args.score_thr,
+    )
+    written = camera.autolabel_images(
+        cfg, args.model, args.checkpoint, args.frames, args.out, fmt, args.score_thr, provenance
+    )
     print(f"pre-labels ({fmt}, score >= {args.score_thr}, unreviewed): {written}")
     return 0
 

@@ -113,8 +113,9 @@ def _coco(frames, out: Path, provenance: dict, attributes: dict, classes: tuple[
     return path
 
 
-def autolabel_images(cfg, config: str, checkpoint: str, images_path: Path, out: Path, fmt: str, score_thr: float,
-                     provenance: dict) -> Path:  # fmt: skip
+def autolabel_images(
+    cfg, config: str, checkpoint: str, images_path: Path, out: Path, fmt: str, score_thr: float, provenance: dict
+) -> Path:
     """Pre-label every image of ``images_path`` into ``out`` (written whole or not at all); returns the main file."""
     from mmdet.apis import init_detector
 

@@ -41,7 +41,12 @@ class LoopRunner(Runner):
         )
 
 
-def build(cfg) -> LoopRunner:
-    """The loop's Runner from a loaded config."""
+def build(cfg, progress: bool = False) -> LoopRunner:
+    """The loop's Runner from a loaded config; ``progress``: a bar per epoch instead of iteration lines."""
     match_dist_backend(cfg)
-    return LoopRunner.from_cfg(cfg)
+    runner = LoopRunner.from_cfg(cfg)
+    if progress:
+        from scripts.loop.common.progress import use_progress_bars
+
+        use_progress_bars(runner)
+    return runner

@@ -146,9 +146,16 @@ def quantize(onnx_path: Path, inputs: list[dict[str, np.ndarray]], out: Path) ->
         # shapes inferred and batch norms folded into the convolutions, as the quantizer advises
         quant_pre_process(f"{work}/opset.onnx", f"{work}/pre.onnx", skip_symbolic_shape=True)
         quantize_static(
-            f"{work}/pre.onnx", str(tmp), _Reader(inputs), quant_format=QuantFormat.QDQ, per_channel=True,
-            op_types_to_quantize=QUANTIZED_OPS, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=output_convs(onnx.load(f"{work}/pre.onnx")),
-        )  # fmt: skip
+            f"{work}/pre.onnx",
+            str(tmp),
+            _Reader(inputs),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            op_types_to_quantize=QUANTIZED_OPS,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=output_convs(onnx.load(f"{work}/pre.onnx")),
+        )
         onnx.checker.check_model(str(tmp))
     return out

@@ -26,12 +26,12 @@ SCORE_TO_DRAW = 0.3
 DRAWN_RANGE = [0, -40, -3, 70, 40, 1]  # what a picture covers when the config has no point_cloud_range
 
 
-def run_test(cfg, checkpoint: str, work_dir: Path) -> dict:
+def run_test(cfg, checkpoint: str, work_dir: Path, progress: bool = False) -> dict:
     from scripts.loop.common import loop_runner as runner
 
     cfg.work_dir = str(work_dir / "logs")
     cfg.load_from = checkpoint
-    return runner.build(cfg).test()
+    return runner.build(cfg, progress).test()
 
 
 def render_bev(
@@ -103,7 +103,12 @@ class EvalResult:
 
 
 def evaluate(
-    config: str, checkpoint: str, work_dir: str | Path | None = None, frames: int = 3, cfg_options=()
+    config: str,
+    checkpoint: str,
+    work_dir: str | Path | None = None,
+    frames: int = 3,
+    cfg_options=(),
+    progress: bool = False,
 ) -> EvalResult:
     """Score ``checkpoint`` on the config's test set, draw ``frames`` frames and log the run."""
     quiet.install()
@@ -114,7 +119,7 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     # the Runner and init_model change the config they are given: each gets its own copy, and the
     # config logged to MLflow stays as loaded
-    metrics = run_test(copy.deepcopy(cfg), checkpoint, out)
+    metrics = run_test(copy.deepcopy(cfg), checkpoint, out, progress)
     atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
     pictures = render_frames(copy.deepcopy(cfg), checkpoint, out, frames)
     headline = {k: v for k, v in metrics.items() if "mAP" in k} or metrics  # the metric logged the full table

@@ -76,9 +76,12 @@ class TrainResult:
     run_id: str | None
 
 
-def train(config: str, work_dir: str | Path | None = None, resume: bool = False, cfg_options=()) -> TrainResult:
-    """Train ``config`` in this process (one rank of torchrun when ``WORLD_SIZE`` says so)."""
-    return _run(_checked_config(config, work_dir, resume, cfg_options), config, resume)
+def train(
+    config: str, work_dir: str | Path | None = None, resume: bool = False, cfg_options=(), progress: bool = False
+) -> TrainResult:
+    """Train ``config`` in this process (one rank of torchrun when ``WORLD_SIZE`` says so); ``progress``
+    shows a bar per epoch instead of mmengine's iteration lines."""
+    return _run(_checked_config(config, work_dir, resume, cfg_options), config, resume, progress)
 
 
 def _checked_config(config: str, work_dir: str | Path | None, resume: bool, cfg_options):
@@ -91,7 +94,7 @@ def _checked_config(config: str, work_dir: str | Path | None, resume: bool, cfg_
     return cfg
 
 
-def _run(cfg, config: str, resume: bool) -> TrainResult:
+def _run(cfg, config: str, resume: bool, progress: bool = False) -> TrainResult:
     from scripts.loop.common import loop_runner
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -103,7 +106,7 @@ def _run(cfg, config: str, resume: bool) -> TrainResult:
     uri = tracking.tracking_uri()
     checkpoint = run_id = None
     with tracking.keep_environment():
-        runner = loop_runner.build(cfg)
+        runner = loop_runner.build(cfg, progress)
         runner.train()
         if runner.rank == 0:
             final = Path(cfg.work_dir, "last_checkpoint")

@@ -39,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
 
     matrix.run_all(families, args.timeout, log_dir, on_result)
     c = report.counts(report.merged(kept, done))
-    print(f"mmdet3d {c['mmdet3d']['green']}/{c['mmdet3d']['total']}, mmdet {c['mmdet']['green']}/"
-          f"{c['mmdet']['total']} green (config, train, predict); written: {md}, {js}")  # fmt: skip
+    print(
+        f"mmdet3d {c['mmdet3d']['green']}/{c['mmdet3d']['total']}, mmdet {c['mmdet']['green']}/"
+        f"{c['mmdet']['total']} green (config, train, predict); written: {md}, {js}"
+    )
     return 0
 
 

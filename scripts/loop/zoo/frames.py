@@ -78,8 +78,10 @@ def boxes_of(result, kind: str) -> dict:
         width = 7
     n = boxes.shape[0]
     if boxes.dim() != 2 or boxes.shape[1] < width or scores.shape != (n,) or labels.shape != (n,):
-        raise ValueError(f"inconsistent prediction: boxes {tuple(boxes.shape)}, scores {tuple(scores.shape)}, "
-                         f"labels {tuple(labels.shape)}")  # fmt: skip
+        raise ValueError(
+            f"inconsistent prediction: boxes {tuple(boxes.shape)}, scores {tuple(scores.shape)}, "
+            f"labels {tuple(labels.shape)}"
+        )
     if not bool(np.isfinite(boxes.detach().cpu().numpy()).all()):
         raise ValueError("predicted boxes hold NaN or inf")
     return dict(boxes=int(n), box_shape=list(boxes.shape))

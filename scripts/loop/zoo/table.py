@@ -29,9 +29,16 @@ def environment() -> dict:
         sparse = f"spconv {spconv.__version__}"
     except ImportError:
         sparse = "none (mmcv's sparse ops)"
-    return dict(date=date.today().isoformat(), torch=torch.__version__, mmcv=mmcv.__version__,
-                mmdet=mmdet.__version__, mmdet3d=mmdet3d.__version__, python=platform.python_version(),
-                sparse_conv=sparse, cpus=__import__("os").cpu_count())  # fmt: skip
+    return dict(
+        date=date.today().isoformat(),
+        torch=torch.__version__,
+        mmcv=mmcv.__version__,
+        mmdet=mmdet.__version__,
+        mmdet3d=mmdet3d.__version__,
+        python=platform.python_version(),
+        sparse_conv=sparse,
+        cpus=__import__("os").cpu_count(),
+    )
 
 
 def merged(previous: list[dict], new: list[dict]) -> list[dict]:
@@ -94,8 +101,10 @@ def markdown(results: list[dict], env: dict, timeout: float) -> str:
             reasons = "; ".join(f"{s}: {e['reason']}" for s, e in r["stages"].items() if e.get("ok") is False)
             marks = " | ".join(mark(r["stages"].get(s)) for s in STAGES)
             config = f"`{r['config']}`" if r["config"] else "(none)"
-            lines.append(f"| {r['name']} ({config}) | {marks} | {r['wall_s']} | {r['peak_rss_mb']} | "
-                         f"{reasons.replace('|', '/')} |")  # fmt: skip
+            lines.append(
+                f"| {r['name']} ({config}) | {marks} | {r['wall_s']} | {r['peak_rss_mb']} | "
+                f"{reasons.replace('|', '/')} |"
+            )
     lines += ["", "Re-run one family: `nox -s zoo -- --only NAME` (the other rows are kept).", ""]
     return "\n".join(lines)
 
