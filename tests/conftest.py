@@ -1,21 +1,36 @@
-"""Shared fixtures: tiny releases and patch directories in a temp folder."""
+"""The two test lanes, and the settings every test reads anew.
+
+The host lane (tests/stack and the tests/test_*.py beside this file) needs the host's Python with pytest only:
+``nox -s unit``. The stack lane (the folders in ``STACK_LANE``) needs the built stack in ``.venv``: ``nox -s test``
+runs both. Every test in a stack-lane folder is marked ``stack`` (``-m "not stack"`` selects the host lane), and
+where torch or mmdet3d does not import those folders are not collected at all.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
+import importlib.util
 import os
-import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from mmlab_core import settings
-from scripts.stack.gitcmd import git_env
-from scripts.stack.patch_queue import Fork
-from scripts.stack.pins import Pin
+
+TESTS = Path(__file__).parent
+STACK_LANE = ("loop", "data", "extensions", "patches", "env")
+_STACK_DIRS = tuple(TESTS / name for name in STACK_LANE)
+_NOT_HERE = [name for name in ("torch", "mmdet3d") if importlib.util.find_spec(name) is None]
+
+
+def _in_stack_lane(path: Path) -> bool:
+    return any(path.is_relative_to(folder) for folder in _STACK_DIRS)
+
+
+def _left_out() -> str:
+    folders = ", ".join(f"tests/{name}" for name in STACK_LANE)
+    return (f"lanes: host only; the stack lane ({folders}) needs .venv ({' and '.join(_NOT_HERE)} not importable "
+            "here): run `nox -s test`")  # fmt: skip
 
 
 def pytest_configure(config) -> None:
@@ -24,70 +39,34 @@ def pytest_configure(config) -> None:
     os.environ["MMLAB_TRACKING_PATH"] = tempfile.mkdtemp(prefix="mmlab-test-mlflow-")
 
 
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """Without the stack, the stack-lane folders are not collected (rather than skipped file by file)."""
+    return True if _NOT_HERE and _in_stack_lane(collection_path) else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the stack lane's tests; without the stack, those named on the command line are skipped, not run."""
+    for item in items:
+        if _in_stack_lane(item.path):
+            item.add_marker(pytest.mark.stack)
+            if _NOT_HERE:
+                item.add_marker(pytest.mark.skip(reason=_left_out()))
+
+
+def pytest_report_header(config) -> str | None:
+    return _left_out() if _NOT_HERE else None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """With -q there is no header: say it at the end instead."""
+    if _NOT_HERE and config.get_verbosity() < 0:
+        terminalreporter.write_line(_left_out())
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings():
     """Each test reads the environment anew, so that ``monkeypatch.setenv`` takes effect."""
     settings.current.cache_clear()
     yield
     settings.current.cache_clear()
-
-
-TINY_FILES = {
-    "tiny/__init__.py": ("__version__ = '1.0'\n", 0o644),
-    "tiny/core.py": ("def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n", 0o644),
-    "setup.py": ("from setuptools import setup\nsetup(name='tiny')\n", 0o644),
-    "run.sh": ("#!/bin/sh\necho tiny\n", 0o755),
-    "PKG-INFO": ("Name: tiny\n", 0o644),
-    "tiny.egg-info/PKG-INFO": ("Name: tiny\n", 0o644),
-}
-
-
-def make_sdist(path: Path, files: dict[str, tuple[str, int]], top: str = "tiny-1.0") -> str:
-    """Write a .tar.gz like an sdist; return its sha256."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, (text, mode) in sorted(files.items()):
-            data = text.encode()
-            info = tarfile.TarInfo(f"{top}/{name}")
-            info.size, info.mode, info.mtime = len(data), mode, 1700000000
-            tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(buffer.getvalue())
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "cache"
-    monkeypatch.setenv("MMLAB_CACHE_DIR", str(path))
-    (path / "artifacts").mkdir(parents=True)
-    return path
-
-
-@pytest.fixture
-def tiny(tmp_path, cache) -> Fork:
-    """A fork 'tiny' pinned to a generated release, with an empty series."""
-    artifact = cache / "artifacts" / "tiny-1.0.tar.gz"
-    sha = make_sdist(artifact, TINY_FILES)
-    root = tmp_path / "root"
-    (root / "patches" / "tiny").mkdir(parents=True)
-    (root / "patches" / "tiny" / "series").write_text("")
-    pin = Pin(fork="tiny", package="tiny", version="1.0", artifact="tiny-1.0.tar.gz", sha256=sha)
-    return Fork(pin, root)
-
-
-def commit_in_fork(fork: Fork, path: str, text: str, subject: str, trailers: bool = True, extra: str = "") -> None:
-    """Edit a file in the fork and commit it the way a user would."""
-    (fork.path / path).write_text(text)
-    body = f"{subject}\n\nExplain the change.\n"
-    if trailers:
-        body += f"\nWhy: tests need it\nOrigin: vendor\nForwarded: no\n{extra}"
-    env = git_env({"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com"})
-    subprocess.run(["git", "add", path], cwd=fork.path, check=True, env=env)
-    subprocess.run(["git", "commit", "-q", "-m", body], cwd=fork.path, check=True, env=env)
-
-
-def edit_in_fork(fork: Fork, path: str, old: str, new: str, subject: str, **kwargs) -> None:
-    """Replace ``old`` by ``new`` in one fork file and commit that as a patch."""
-    text = (fork.path / path).read_text()
-    assert old in text, f"{old!r} not in {path}"
-    commit_in_fork(fork, path, text.replace(old, new), subject, **kwargs)

@@ -9,6 +9,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from extensions.geometry import points_in_box
 from extensions.io.labels import read_labels
@@ -18,8 +19,6 @@ from scripts.data.convert_lidar import convert, read_split
 from scripts.data.synth_lidar import blocked
 from scripts.data.synth_scenes import MAX_RANGE, MIN_POINTS, generate, make_frame
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 
 

@@ -12,8 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
-
 from extensions.geometry import points_in_box
 from extensions.io.labels import read_labels
 from mmlab_core.cli import run
@@ -189,7 +187,6 @@ def test_waymo_without_its_sdk_says_what_is_missing(tmp_path, capsys):
 
 
 def test_bag_then_custom(tmp_path):
-    pytest.importorskip("rosbags")
     from tests.data.test_rosbag import _write
 
     rng = np.random.default_rng(0)

@@ -13,9 +13,6 @@ from mmlab_core.errors import DataFormatError
 from scripts.data.convert_multisensor import convert
 from scripts.data.synth_scenes import generate
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
 pytest.importorskip("nuscenes", reason="needs the nuscenes-devkit fork: run `nox -s setup`")
 pytest.importorskip("lyft_dataset_sdk", reason="needs the lyft-dataset-sdk fork: run `nox -s setup`")
 

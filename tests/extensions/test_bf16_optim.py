@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-import extensions  # noqa: E402
+import extensions
 
 extensions.register()
 from extensions.optim.bf16 import CPU_BF16_CHECKS, native_bfloat16  # noqa: E402

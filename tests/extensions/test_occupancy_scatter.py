@@ -5,12 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-import extensions  # noqa: E402
+import extensions
 
 extensions.register(rewriters=True)
 from tests.helpers.kitti_scan import KITTI_SCAN, make_kitti_root  # noqa: E402

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from mmlab_core.settings import REPO_ROOT, current
-
-LEARNED_CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
-LEARNED_EPOCHS = 80  # 4 frames, batch 2: 160 iterations
+from mmlab_core.settings import current
+from tests.helpers.learned import LEARNED_CONFIG, LEARNED_EPOCHS, run_module
 
 
 @pytest.fixture(scope="session")
@@ -24,14 +20,6 @@ def datasets(tmp_path_factory):
     generate(root / "synthetic", train=4, val=1, seed=7)
     convert(root / "synthetic")
     return root
-
-
-def run_module(module: str, *args: str, env: dict) -> subprocess.CompletedProcess:
-    """``python -m module args`` from the repository root; fails the test with the output's tail."""
-    result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                            env=env)  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return result
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ import pytest
 
 from tests.helpers.inprocess import run_main
 
-pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 THR = 0.5
 
@@ -152,7 +151,7 @@ def test_autolabels_of_a_model_that_detects_score_its_ap_then_convert_train_and_
     from scripts.loop.autolabel.__main__ import autolabel
     from scripts.loop.evaluate.command import main as evaluate
     from scripts.loop.infer.model import load_detector
-    from tests.loop.conftest import run_module
+    from tests.helpers.learned import run_module
 
     truth = datasets / "synthetic"
     names = (truth / "splits" / "train.txt").read_text().split()

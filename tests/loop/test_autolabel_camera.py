@@ -16,8 +16,7 @@ import pytest
 from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 
-pytest.importorskip("mmdet", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 CONFIG = "configs/retinanet_r18_camera-synth.py"
 THR = 0.3
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("rosbags", reason="needs the stack environment: run `nox -s test`")
 from benchmarks.infer import PERIOD_NS, RANGE, TOPIC, growth, scene_clouds, write_cloud_bag
-
-pytestmark = pytest.mark.stack
 
 
 def test_generated_bag_reads_back_through_infer_sources(tmp_path):

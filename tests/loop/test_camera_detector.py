@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
 
 def test_retinanet_trains_and_evaluates_on_generated_images(tmp_path, monkeypatch):
     from mmengine.config import Config

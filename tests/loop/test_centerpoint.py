@@ -16,8 +16,7 @@ from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 from tests.loop.test_train_cli import _wait_for
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 PILLAR = "configs/centerpoint_pillar_lidar-custom-cpu.py"
 VOXEL = "configs/centerpoint_voxel_lidar-custom-cpu.py"
 

@@ -8,11 +8,11 @@ import os
 import re
 
 import pytest
+import torch
 
 from tests.loop.test_deploy_cli import _deploy
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 PILLAR = "configs/centerpoint_pillar_lidar-custom-cpu.py"
 VOXEL = "configs/centerpoint_voxel_lidar-custom-cpu.py"
 ORT = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"

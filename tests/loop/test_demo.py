@@ -13,9 +13,6 @@ import pytest
 from mmlab_core.settings import REPO_ROOT
 from tests.helpers.tracking import artifact_names, client, runs_by_name
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
 
 def test_demo_runs_the_closed_loop(tmp_path):
     env = dict(os.environ, MMLAB_DATASET_PATH=str(tmp_path / "data"), MMLAB_CHECKPOINTS_PATH=str(tmp_path / "ckpt"))

@@ -10,14 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from mmlab_core.settings import REPO_ROOT
+from scripts.loop.deploy.export import unavailable
 from tests.helpers.tracking import runs_by_name
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-from scripts.loop.deploy.export import unavailable  # noqa: E402
-
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 TENSORRT_MISSING = unavailable("tensorrt")  # None where a GPU and the tensorrt package are present

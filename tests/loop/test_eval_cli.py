@@ -12,8 +12,6 @@ import pytest
 from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 
 

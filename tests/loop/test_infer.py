@@ -13,12 +13,8 @@ import pytest
 
 from mmlab_core.settings import REPO_ROOT
 from tests.helpers.inprocess import run_main
-
-pytest.importorskip("rerun", reason="needs the stack environment: run `nox -s test`")
-pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
 from tests.loop.infer_bags import KINDS, store_for, write_bag
 
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 

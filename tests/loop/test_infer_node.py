@@ -12,8 +12,6 @@ import pytest
 
 from mmlab_core.settings import REPO_ROOT
 
-pytest.importorskip("mmdet3d", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 
 

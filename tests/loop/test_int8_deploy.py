@@ -14,8 +14,6 @@ import pytest
 from mmlab_core.settings import REPO_ROOT, current
 from tests.loop.test_deploy_cli import _deploy
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 ORT = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 

@@ -16,10 +16,9 @@ import pytest
 
 from mmlab_core.settings import current
 from tests.helpers.inprocess import run_main
-from tests.loop.conftest import LEARNED_CONFIG as CONFIG
+from tests.helpers.learned import LEARNED_CONFIG as CONFIG
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 ON_TRAINING_FRAMES = "test_dataloader.dataset.ann_file=lidar_infos_train.pkl"
 
 

@@ -10,11 +10,6 @@ from __future__ import annotations
 import importlib.metadata
 import types
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
 
 def test_backend_managers_report_versions_without_pkg_resources():
     from mmdeploy.backend.onnxruntime.backend_manager import ONNXRuntimeManager

@@ -11,12 +11,10 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-from tests.helpers.mmdet_models import detector_config, random_batch, train_and_save  # noqa: E402
-from tests.helpers.onnx_parity import export_and_run, match_detections  # noqa: E402
+from tests.helpers.mmdet_models import detector_config, random_batch, train_and_save
+from tests.helpers.onnx_parity import export_and_run, match_detections
 
 DEPLOY = "configs/deploy/detection_onnxruntime_static.py"
 SIZE = 128

@@ -11,8 +11,7 @@ import pytest
 
 from mmlab_core.settings import REPO_ROOT
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from tests.loop.test_deploy_cli import CONFIG, _deploy, workspace  # noqa: F401 (workspace is a fixture)
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 OPENVINO = "configs/deploy/voxel-detection_openvino_dynamic.py"
 
 

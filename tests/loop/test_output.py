@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from mmlab_core.settings import REPO_ROOT
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 
 

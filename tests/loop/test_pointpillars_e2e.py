@@ -7,12 +7,10 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-from tests.helpers.kitti_scan import KITTI_SCAN, make_kitti_root  # noqa: E402
-from tests.helpers.pointpillars import pointpillars_config  # noqa: E402
+from tests.helpers.kitti_scan import KITTI_SCAN, make_kitti_root
+from tests.helpers.pointpillars import pointpillars_config
 
 DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 

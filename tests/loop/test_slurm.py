@@ -17,8 +17,7 @@ import pytest
 from mmlab_core.settings import REPO_ROOT
 from tests.helpers import slurm_local
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 UNFINISHED = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING"}
 
 

@@ -3,10 +3,7 @@ so SECOND-style voxel encoders run without mmcv's sparse ops (which have no CPU 
 
 from __future__ import annotations
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
+import torch
 
 
 def _sparse_input(batch: int, shape: tuple[int, int, int], per_sample: int, channels: int, seed: int):

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from scripts.loop.common import tracking
 from tests.helpers.tracking import artifact_names, client, runs_by_name
-
-pytest.importorskip("mlflow", reason="needs the stack environment: run `nox -s test`")
 
 
 def test_default_store_is_in_the_checkpoints_workspace(tmp_path, monkeypatch):

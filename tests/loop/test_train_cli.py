@@ -9,12 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from mmlab_core.settings import REPO_ROOT
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 CONFIG = "configs/pointpillars_lidar-custom-3class.py"
 # the same model family at a CPU size, where a test's point is the loop around training, not the model
 CPU_CONFIG = "configs/pointpillars_lidar-custom-cpu.py"

@@ -9,9 +9,6 @@ import math
 
 import pytest
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = [pytest.mark.stack]
-
 LIMIT = 200  # s per family
 
 

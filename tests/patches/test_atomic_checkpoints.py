@@ -15,9 +15,6 @@ import time
 
 import pytest
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
 TRAIN = r"""
 import sys, torch
 from mmengine.model import BaseModel

@@ -10,16 +10,13 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.model import BaseModel
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-from mmengine.logging import HistoryBuffer  # noqa: E402
-from mmengine.model import BaseModel  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-from mmengine.runner.checkpoint import _load_checkpoint  # noqa: E402
-
-from tests.helpers.checkpoints import write_code_running_checkpoint  # noqa: E402
+from tests.helpers.checkpoints import write_code_running_checkpoint
 
 
 class ToyModel(BaseModel):
@@ -57,7 +54,9 @@ def test_real_mmengine_checkpoint_resumes(tmp_path):
     _runner(tmp_path).train()
     ckpt = tmp_path / "iter_2.pth"
     raw = _load_checkpoint(str(ckpt), map_location="cpu")
-    assert isinstance(raw["message_hub"]["log_scalars"]["train/loss"], HistoryBuffer)
+    # written as built-in types since checkpoint-write-the-message-hub-and-meta-as-built-in-types.patch;
+    # files with HistoryBuffer objects: test_numpy_values_and_history_buffers_load
+    assert "train/loss" in raw["message_hub"]["log_scalars"]
     resumed = _runner(tmp_path, max_iters=4, resume=True)
     resumed.train()
     assert resumed.iter == 4

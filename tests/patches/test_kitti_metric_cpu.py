@@ -9,11 +9,9 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-from tests.helpers.kitti_scan import CLASSES, kitti_infos  # noqa: E402
+from tests.helpers.kitti_scan import CLASSES, kitti_infos
 
 FRAMES = 20  # KITTI's AP samples 40 recall points: it needs more than a handful of objects
 

@@ -7,8 +7,6 @@ import math
 import numpy as np
 import pytest
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 shapely = pytest.importorskip("shapely")
 from shapely.geometry import Polygon  # noqa: E402
 

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from packaging.requirements import Requirement
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 
 SAMPLE = Path("/work/shared/data/lyft-mini")
 VERSION = "v1.01-train"

@@ -10,10 +10,8 @@ import math
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-ops = pytest.importorskip("mmcv.ops")
+import torch
+from mmcv import ops
 
 
 def _bilinear(img: np.ndarray, y: float, x: float) -> np.ndarray:

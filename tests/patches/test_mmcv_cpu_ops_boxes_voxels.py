@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-ops = pytest.importorskip("mmcv.ops")
-
+import torch
+from mmcv import ops
 
 # ---- points_in_boxes -----------------------------------------------------------------------
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-ops = pytest.importorskip("mmcv.ops")
+import torch
+from mmcv import ops
 
 
 def _cloud(*shape: int, seed: int = 0) -> np.ndarray:
@@ -134,7 +132,6 @@ def test_stack_grouping_operation_of_no_centres_and_with_wrong_counts():
 
 def test_pv_rcnn_stacked_set_abstraction_runs_forward_and_backward():
     """mmdet3d's StackedSAModuleMSG, the PV-RCNN layer that calls both ops, with a batch of no points."""
-    pytest.importorskip("mmdet3d")
     from mmdet3d.models.layers.pointnet_modules.stack_point_sa_module import StackedSAModuleMSG
 
     torch.manual_seed(0)

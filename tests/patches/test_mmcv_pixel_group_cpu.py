@@ -15,9 +15,6 @@ from collections import deque
 import numpy as np
 import pytest
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
 # Two text kernels (labels 1 and 2) inside one foreground mask; the embedding of the pixels right of
 # column 5 is far from kernel 2's, so the growth of kernel 2 stops there.
 H, W, REGIONS, THRESHOLD = 6, 8, 3, 0.8

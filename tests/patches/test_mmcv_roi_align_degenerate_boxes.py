@@ -9,11 +9,8 @@ mirrored box backwards, so the output is the mirrored box's output flipped.
 
 from __future__ import annotations
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-ops = pytest.importorskip("mmcv.ops")
+import torch
+from mmcv import ops
 
 
 def _features() -> torch.Tensor:

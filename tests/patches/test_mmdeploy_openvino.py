@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 pytest.importorskip("openvino", reason="openvino is not installed (requirements/stack.txt)")
-pytestmark = pytest.mark.stack
 
 
 class Net(torch.nn.Module):

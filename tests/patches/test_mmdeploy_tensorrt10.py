@@ -20,12 +20,9 @@ import sys
 import types
 
 import pytest
+import torch
 
 from tests.helpers import fake_tensorrt
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytest.importorskip("mmdeploy", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 
 MODULES = [f"mmdeploy.backend.tensorrt.{name}" for name in ("init_plugins", "utils", "torch_allocator", "wrapper")]
 STREAM = 0x5EED  # the handle of the fake "current CUDA stream"

@@ -12,10 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
+import torch
 
 # the stack carries nuscenes-devkit and lyft-dataset-sdk as forks now; a user's environment may still lack them
 _WITHOUT_SDKS = "import sys; sys.modules.update(nuscenes=None, lyft_dataset_sdk=None, open3d=None, tensorboard=None); "

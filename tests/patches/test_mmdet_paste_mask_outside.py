@@ -5,9 +5,7 @@ lies outside the image: patches/mmdetection/mask-heads-paste-nothing-for-boxes-w
 from __future__ import annotations
 
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
+import torch
 
 IMG_H, IMG_W = 100, 120
 BOXES = {

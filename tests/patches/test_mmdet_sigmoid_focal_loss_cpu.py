@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
+import torch
 
 
 def _reference(pred: np.ndarray, labels: np.ndarray, gamma: float, alpha: float) -> np.ndarray:

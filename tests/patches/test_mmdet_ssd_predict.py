@@ -5,10 +5,7 @@ Patch: patches/mmdetection/dense-heads-do-not-assume-every-head-builds-loss-cls.
 
 from __future__ import annotations
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
+import torch
 
 
 def test_ssd_head_predicts_boxes_from_feature_maps():

@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
+import torch
 
 
 class _Toy(torch.nn.Module):
@@ -83,7 +81,7 @@ def test_file_client_args_still_build_a_file_client(tmp_path):
 
 @pytest.mark.parametrize(("uri", "warns"), [("sqlite:///{dir}/mlflow.db", False), ("http://127.0.0.1:1", True)])
 def test_mlflow_server_warning_only_for_a_server(tmp_path, monkeypatch, uri, warns):
-    mlflow = pytest.importorskip("mlflow")
+    import mlflow
     from mmengine.logging import MMLogger
     from mmengine.visualization import MLflowVisBackend
 

@@ -6,12 +6,7 @@ patches/mmengine/utils-find-editable-installs-in-get-installed-path.patch
 
 from __future__ import annotations
 
-import pytest
-
 from mmlab_core.settings import REPO_ROOT
-
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 
 
 def test_is_installed_and_package2module_use_importlib_metadata():

@@ -18,12 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from packaging.requirements import Requirement
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
-
-from tests.helpers.nuscenes_tables import write_tables  # noqa: E402
+from tests.helpers.nuscenes_tables import write_tables
 
 SAMPLE = Path("/work/shared/data/nuscenes-samples")
 if not SAMPLE.is_dir():

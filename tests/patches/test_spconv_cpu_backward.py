@@ -13,10 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
 spconv = pytest.importorskip("spconv.pytorch", reason="spconv is not in this environment")
-pytestmark = pytest.mark.stack
 
 SHAPE, CHANNELS, BATCH = (6, 9, 8), 3, 2
 

@@ -28,7 +28,7 @@ from scripts.stack.patch_queue import (
     sync_fork,
 )
 from scripts.stack.release_import import UPSTREAM_BRANCH, import_release
-from tests.conftest import TINY_FILES, commit_in_fork, edit_in_fork, make_sdist
+from tests.helpers.forks import TINY_FILES, commit_in_fork, edit_in_fork, make_sdist
 
 
 def _two_patches(tiny):

@@ -19,7 +19,7 @@ from scripts.stack.gitcmd import git
 from scripts.stack.patch_queue import Fork, check_fork, export_fork, fork_status, read_series, sync_fork
 from scripts.stack.pins import load_pins
 from scripts.stack.rebase import RebaseError, abort, resume, start
-from tests.conftest import edit_in_fork
+from tests.helpers.forks import edit_in_fork
 
 pytestmark = pytest.mark.network
 

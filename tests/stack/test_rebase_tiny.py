@@ -12,7 +12,7 @@ from scripts.stack.gitcmd import git, git_env
 from scripts.stack.patch_queue import Fork, PatchQueueError, export_fork, read_series, sync_fork
 from scripts.stack.pins import load_pins
 from scripts.stack.rebase import RebaseError, abort, resume, start
-from tests.conftest import TINY_FILES, edit_in_fork, make_sdist
+from tests.helpers.forks import TINY_FILES, edit_in_fork, make_sdist
 
 CORE = "tiny/core.py"
 # 1.1 takes "Swap add" upstream and rewrites sub() differently from "Sub by negation".

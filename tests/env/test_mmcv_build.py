@@ -7,14 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 from mmlab_core.settings import REPO_ROOT, current
 
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-import numpy as np  # noqa: E402  (after the skip: the host-side lane has no numpy)
-
-pytestmark = pytest.mark.stack
 MMCV = REPO_ROOT / "mmcv"
 
 _CAPTURE = """

@@ -9,11 +9,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from mmlab_core.settings import REPO_ROOT
-
-torch = pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-pytestmark = pytest.mark.stack
 
 
 def test_torch_is_the_pinned_release():

@@ -11,8 +11,6 @@ import pytest
 from mmlab_core.settings import current
 from scripts.stack import mmcv_ops
 
-pytest.importorskip("torch", reason="needs the stack environment: run `nox -s test`")
-
 
 @pytest.fixture
 def fake_fork(tmp_path, monkeypatch) -> Path:
