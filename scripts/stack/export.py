@@ -1,5 +1,7 @@
-"""Write a fork's patch commits to ``patches/<fork>/``: one file per commit, named
-after its subject, and the series in commit order.
+"""Write a fork's patch commits to ``patches/<fork>/``: one file per commit and the series in commit order.
+
+A patch file is named after its commit's subject, unless the message has a ``Patch-Filename:`` trailer
+(Electron's convention): rewording a subject then keeps the file, its history and the series line.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ def patch_name(subject: str) -> str:
     return slug[:60].rstrip("-") or "patch"
 
 
+def file_name(repo: Path, commit: str) -> str:
+    """The commit's ``Patch-Filename`` trailer, else its subject's :func:`patch_name` with ``.patch``."""
+    fixed = git(repo, "log", "-1", "--format=%(trailers:key=Patch-Filename,valueonly,separator=%x2C)", commit)
+    name = fixed.strip().split(",")[0].strip()
+    if name:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.patch", name):
+            raise PatchQueueError(
+                f"[{repo.name}] commit {commit[:12]} names its patch file {name!r} (Patch-Filename): use letters, "
+                "digits, '.', '_' and '-', ending in .patch. Reword the commit's trailer, then export again."
+            )
+        return name
+    return f"{patch_name(git(repo, 'log', '-1', '--format=%s', commit).strip())}.patch"
+
+
 def export_fork(fork: Fork, in_rebase: bool = False) -> str:
     """Write the fork's commits as patch files and series; one-line summary.
 
@@ -49,8 +65,8 @@ def export_fork(fork: Fork, in_rebase: bool = False) -> str:
         )
     files: dict[str, bytes] = {}
     for commit in own:
-        stem = patch_name(git(repo, "log", "-1", "--format=%s", commit).strip())
-        candidate, n = f"{stem}.patch", 2
+        candidate, n = file_name(repo, commit), 2
+        stem = candidate.removesuffix(".patch")
         while candidate in files:
             candidate, n = f"{stem}-{n}.patch", n + 1
         files[candidate] = export_commit(repo, commit)

@@ -12,22 +12,14 @@ import pytest
 
 from mmlab_core.settings import REPO_ROOT
 from scripts.stack.artifacts import ArtifactError
+from scripts.stack.check import check_fork
+from scripts.stack.export import export_fork
+from scripts.stack.fork import PATCHED, PatchQueueError, dirty_files, operation_in_progress, own_commits, read_series
 from scripts.stack.gitcmd import git, git_env, rev
-from scripts.stack.patch_queue import (
-    PATCHED,
-    PatchApplyError,
-    PatchQueueError,
-    check_fork,
-    dirty_files,
-    export_fork,
-    fork_status,
-    lint_patch_dir,
-    operation_in_progress,
-    own_commits,
-    read_series,
-    sync_fork,
-)
+from scripts.stack.patch_lint import lint_patch_dir
 from scripts.stack.release_import import UPSTREAM_BRANCH, import_release
+from scripts.stack.status import fork_status
+from scripts.stack.sync import PatchApplyError, sync_fork
 from tests.helpers.forks import TINY_FILES, commit_in_fork, edit_in_fork, make_sdist
 
 
@@ -77,6 +69,32 @@ def test_export_round_trip_is_byte_identical(tiny):
     shutil.rmtree(tiny.path)
     sync_fork(tiny)
     assert own_commits(tiny.path) == first_ids  # patched commits are deterministic too
+
+
+def test_a_patch_filename_trailer_keeps_the_file_when_the_subject_is_reworded(tiny):
+    sync_fork(tiny)
+    commit_in_fork(tiny, "tiny/__init__.py", "__version__ = '1.0+x'\n", "Mark the version")
+    export_fork(tiny)
+    assert read_series(tiny.patch_dir) == ["mark-the-version.patch"]
+    # reword the subject, keeping the file name with the trailer
+    message = "Mark the release as ours\n\nExplain the change.\n\nWhy: tests need it\nOrigin: vendor\n"
+    message += "Forwarded: no\nPatch-Filename: mark-the-version.patch\n"
+    git(tiny.path, "commit", "-q", "--amend", "-m", message, env=git_env({}))
+    export_fork(tiny)
+    assert read_series(tiny.patch_dir) == ["mark-the-version.patch"]
+    assert b"Subject: Mark the release as ours" in (tiny.patch_dir / "mark-the-version.patch").read_bytes()
+    shutil.rmtree(tiny.path)  # the trailer travels with the patch: a fresh sync exports the same name
+    sync_fork(tiny)
+    export_fork(tiny)
+    assert sorted(p.name for p in tiny.patch_dir.glob("*.patch")) == ["mark-the-version.patch"]
+
+
+def test_a_patch_filename_that_is_not_a_plain_patch_name_is_refused(tiny):
+    sync_fork(tiny)
+    commit_in_fork(tiny, "tiny/__init__.py", "x = 1\n", "Set x", extra="Patch-Filename: ../escape.patch\n")
+    with pytest.raises(PatchQueueError, match=r"names its patch file '\.\./escape\.patch' \(Patch-Filename\)"):
+        export_fork(tiny)
+    assert not (tiny.patch_dir.parent / "escape.patch").exists()
 
 
 def test_sync_is_a_no_op_when_up_to_date(tiny):
