@@ -24,7 +24,7 @@ CORE = "import mmlab_core.errors, mmlab_core.settings, mmlab_core.files, mmlab_c
 
 def _pythons() -> list[str]:
     stack = current().venv / "bin" / "python"
-    return [sys.executable, *([str(stack)] if stack.exists() else [])]
+    return list(dict.fromkeys([sys.executable, *([str(stack)] if stack.exists() else [])]))
 
 
 @pytest.mark.parametrize("python", _pythons())

@@ -3,8 +3,8 @@
 
 Commands: sync (import + apply), export, check, lint, status. Every command
 that moves a fork first proves that nothing of the user's is lost. The work is
-done in fork, sync, export, check, patch_lint and status; this module is the
-command line (and keeps their public names importable from here).
+done in fork, sync, export, check, patch_lint and status; this module is only the
+command line (import those names from the module that defines them).
 """
 
 from __future__ import annotations
@@ -17,45 +17,11 @@ from mmlab_core.cli import run
 from mmlab_core.settings import REPO_ROOT
 from scripts.stack.check import check_fork
 from scripts.stack.export import export_fork
-from scripts.stack.fork import (
-    MARKER,
-    PATCHED,
-    Fork,
-    PatchQueueError,
-    counted,
-    dirty_files,
-    operation_in_progress,
-    own_commits,
-    read_series,
-    require_in_sync,
-    series_patches,
-)
-from scripts.stack.patch_lint import lint_patch, lint_patch_dir, untested_patches
+from scripts.stack.fork import Fork, PatchQueueError, counted
+from scripts.stack.patch_lint import lint_patch_dir, untested_patches
 from scripts.stack.pins import load_pins, select
-from scripts.stack.status import fork_status, print_status
-from scripts.stack.sync import PatchApplyError, apply_series, sync_fork
-
-__all__ = [
-    "MARKER",
-    "PATCHED",
-    "Fork",
-    "PatchApplyError",
-    "PatchQueueError",
-    "apply_series",
-    "check_fork",
-    "dirty_files",
-    "export_fork",
-    "fork_status",
-    "lint_patch",
-    "lint_patch_dir",
-    "main",
-    "operation_in_progress",
-    "own_commits",
-    "read_series",
-    "require_in_sync",
-    "series_patches",
-    "sync_fork",
-]
+from scripts.stack.status import print_status
+from scripts.stack.sync import sync_fork
 
 COMMANDS = {
     "sync": "import the pinned release and apply the series",

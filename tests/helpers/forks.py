@@ -8,8 +8,8 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from scripts.stack.fork import Fork
 from scripts.stack.gitcmd import git_env
-from scripts.stack.patch_queue import Fork
 
 TINY_FILES = {
     "tiny/__init__.py": ("__version__ = '1.0'\n", 0o644),

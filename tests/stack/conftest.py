@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack.patch_queue import Fork
+from scripts.stack.fork import Fork
 from scripts.stack.pins import Pin
 from tests.helpers.forks import TINY_FILES, make_sdist
 

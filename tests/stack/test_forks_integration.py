@@ -8,10 +8,12 @@ import shutil
 import pytest
 
 from mmlab_core.settings import PATCHES_DIR
+from scripts.stack.check import check_fork
+from scripts.stack.fork import PATCHED, Fork, dirty_files, own_commits, read_series
 from scripts.stack.gitcmd import git, rev
-from scripts.stack.patch_queue import PATCHED, Fork, check_fork, dirty_files, own_commits, read_series, sync_fork
 from scripts.stack.pins import fork_names, load_pins
 from scripts.stack.release_import import UPSTREAM_BRANCH
+from scripts.stack.sync import sync_fork
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
 

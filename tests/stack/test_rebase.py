@@ -15,10 +15,14 @@ from packaging.version import Version
 
 from mmlab_core.settings import PATCHES_DIR, REPO_ROOT
 from scripts.stack.artifacts import newest_release
+from scripts.stack.check import check_fork
+from scripts.stack.export import export_fork
+from scripts.stack.fork import Fork, read_series
 from scripts.stack.gitcmd import git
-from scripts.stack.patch_queue import Fork, check_fork, export_fork, fork_status, read_series, sync_fork
 from scripts.stack.pins import load_pins
 from scripts.stack.rebase import RebaseError, abort, resume, start
+from scripts.stack.status import fork_status
+from scripts.stack.sync import sync_fork
 from tests.helpers.forks import edit_in_fork
 
 pytestmark = pytest.mark.network

@@ -8,10 +8,12 @@ import subprocess
 import pytest
 
 from scripts.stack import rebase
+from scripts.stack.export import export_fork
+from scripts.stack.fork import Fork, PatchQueueError, read_series
 from scripts.stack.gitcmd import git, git_env
-from scripts.stack.patch_queue import Fork, PatchQueueError, export_fork, read_series, sync_fork
 from scripts.stack.pins import load_pins
 from scripts.stack.rebase import RebaseError, abort, resume, start
+from scripts.stack.sync import sync_fork
 from tests.helpers.forks import TINY_FILES, edit_in_fork, make_sdist
 
 CORE = "tiny/core.py"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.stack.patch_queue import dirty_files
+from scripts.stack.fork import dirty_files
 from scripts.stack.workspace import WorkspaceError, link
 
 
