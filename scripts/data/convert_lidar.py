@@ -128,7 +128,7 @@ def available_splits(root: Path) -> list[str]:
     return found
 
 
-def convert(root: Path, classes=DRIVING_CLASSES, dims: int = 4) -> dict:
+def convert(root: Path, classes=DRIVING_CLASSES, dims: int = 4) -> dict[str, tuple[Path, int]]:
     """Write the info files of the splits that exist, and the GT database of ``train``;
     returns what was written: ``{name: (path, count)}``."""
     infos = {split: build_infos(root, split, classes, dims) for split in available_splits(root)}
