@@ -45,6 +45,16 @@ def test_trains_one_epoch_into_the_checkpoints_workspace(datasets, tmp_path):
     assert (work / "epoch_1.pth").exists()
     assert f"checkpoints and logs: {work}" in result.stdout
     assert "Epoch(train) [1][2/2]" in result.stdout  # one process: 4 frames, 2 per step
+    # what a person does first to inspect it: a plain torch.load, in a Python that imports only torch
+    inspect = (
+        "import sys, torch; ck = torch.load(sys.argv[1], weights_only=True); "
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('mmengine', 'mmdet3d', 'extensions')]; "
+        "print(sorted(ck), ck['meta']['epoch'], len(ck['message_hub']['log_scalars']['train/loss']['log_history']))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", inspect, str(work / "epoch_1.pth")], capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert loaded.stdout.split("]")[0].startswith("['message_hub', 'meta', 'optimizer'")
+    assert loaded.stdout.split("]", 1)[1].split() == ["1", "2"]  # epoch 1, two logged losses
 
 
 def test_two_processes_on_cpu_share_the_epoch(datasets, tmp_path):
