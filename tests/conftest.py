@@ -29,8 +29,10 @@ def _in_stack_lane(path: Path) -> bool:
 
 def _left_out() -> str:
     folders = ", ".join(f"tests/{name}" for name in STACK_LANE)
-    return (f"lanes: host only; the stack lane ({folders}) needs .venv ({' and '.join(_NOT_HERE)} not importable "
-            "here): run `nox -s test`")  # fmt: skip
+    missing = " and ".join(_NOT_HERE)
+    return (
+        f"lanes: host only; the stack lane ({folders}) needs .venv ({missing} not importable here): run `nox -s test`"
+    )
 
 
 def pytest_configure(config) -> None:
@@ -59,7 +61,25 @@ def pytest_report_header(config) -> str | None:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """With -q there is no header: say it at the end instead."""
+    """Where the time went, by folder and by file; and with -q (no header) which lanes were left out."""
+    seconds: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if isinstance(report, pytest.TestReport):
+                file = report.nodeid.split("::")[0]
+                seconds[file] = seconds.get(file, 0.0) + report.duration
+    if seconds:
+        folders: dict[str, float] = {}
+        for file, spent in seconds.items():
+            folders[file.rsplit("/", 1)[0]] = folders.get(file.rsplit("/", 1)[0], 0.0) + spent
+        terminalreporter.section("where the time went")
+        total = sum(seconds.values())
+        terminalreporter.write_line(
+            f"{total:.0f} s in tests; by folder: "
+            + ", ".join(f"{name} {spent:.0f} s" for name, spent in sorted(folders.items(), key=lambda kv: -kv[1]))
+        )
+        for file, spent in sorted(seconds.items(), key=lambda kv: -kv[1])[:10]:
+            terminalreporter.write_line(f"  {spent:7.1f} s  {file}")
     if _NOT_HERE and config.get_verbosity() < 0:
         terminalreporter.write_line(_left_out())
 
