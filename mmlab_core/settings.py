@@ -40,6 +40,9 @@ class Settings:
     shared: Path  # MMLAB_SHARED_DIR: the team's shared folder (real samples for tests)
     tracking_path: Path  # MMLAB_TRACKING_PATH: the local MLflow store
     tracking_server: str | None  # MLFLOW_TRACKING_URI: a tracking server instead of the local store
+    torch: str | None = None  # MMLAB_TORCH: the torch variant to build, cpu or cu130 (default: by the NVIDIA driver)
+    cuda_archs: str | None = None  # MMLAB_CUDA_ARCHS (else TORCH_CUDA_ARCH_LIST): GPU architectures for CUDA ops
+    cuda_home: Path | None = None  # CUDA_HOME: a CUDA toolkit of the user's own instead of the index's nvcc
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -56,6 +59,9 @@ class Settings:
             shared=_path(env.get("MMLAB_SHARED_DIR"), REPO_ROOT.parent / "shared"),
             tracking_path=_path(env.get("MMLAB_TRACKING_PATH"), checkpoints / "mlflow"),
             tracking_server=env.get("MLFLOW_TRACKING_URI") or None,
+            torch=(env.get("MMLAB_TORCH") or "").strip().lower() or None,
+            cuda_archs=env.get("MMLAB_CUDA_ARCHS") or env.get("TORCH_CUDA_ARCH_LIST") or None,
+            cuda_home=Path(env["CUDA_HOME"]).expanduser() if env.get("CUDA_HOME") else None,
         )
 
     def with_(self, **changes) -> Settings:
