@@ -30,10 +30,10 @@ def _stack_python() -> str:
     return str(current().venv / "bin" / "python")
 
 
-def _ensure_stack(session: nox.Session) -> None:
-    """sync + build; seconds when nothing changed."""
+def _ensure_stack(session: nox.Session, *build_args: str) -> None:
+    """sync + build (the variant the environment has, unless build_args choose); seconds when nothing changed."""
     session.run(HOST_PYTHON, "-m", "scripts.stack.patch_queue", "sync", external=True)
-    session.run(HOST_PYTHON, "-m", "scripts.stack.build", external=True)
+    session.run(HOST_PYTHON, "-m", "scripts.stack.build", *build_args, external=True)
 
 
 def _run_in_stack(session: nox.Session, module: str) -> None:
@@ -44,8 +44,8 @@ def _run_in_stack(session: nox.Session, module: str) -> None:
 
 @nox.session
 def setup(session: nox.Session) -> None:
-    """Fresh clone -> patched, built, importable stack (.venv)."""
-    _ensure_stack(session)
+    """Fresh clone -> patched, built, importable stack (.venv): -- [--cuda | --cpu] [--no-ops]."""
+    _ensure_stack(session, *session.posargs)
 
 
 @nox.session
@@ -56,13 +56,13 @@ def sync(session: nox.Session) -> None:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build the shared environment from the synced forks."""
-    session.run(HOST_PYTHON, "-m", "scripts.stack.build", external=True)
+    """Build the shared environment from the synced forks: -- [--cuda | --cpu] [--no-ops]."""
+    session.run(HOST_PYTHON, "-m", "scripts.stack.build", *session.posargs, external=True)
 
 
 @nox.session
 def lock(session: nox.Session) -> None:
-    """Pin every stack package with hashes: requirements/stack.txt -> requirements/stack.lock (-- --check)."""
+    """Pin every stack package with hashes, per torch variant: requirements/stack{,-cu130}.lock (-- --check)."""
     session.run(HOST_PYTHON, "-m", "scripts.stack.lock", *session.posargs, external=True)
 
 

@@ -2,9 +2,11 @@
 
 Steps, each skipped when its inputs are unchanged (stamps in the venv):
   1. the virtual environment itself;
-  2. every package pinned in requirements/stack.lock (torch 2.13.0+cpu and the stack's run-time
-     packages), hash-checked: ``uv pip sync``, or pip ``--require-hashes`` where uv is missing;
-  3. mmcv's compiled ops (cached by scripts.stack.mmcv_ops) and mmcv linked editable;
+  2. every package pinned in the chosen variant's lock (scripts/stack/variant.py: requirements/stack.lock
+     for cpu, stack-cu130.lock for cu130), hash-checked: ``uv pip sync``, or pip ``--require-hashes``
+     where uv is missing; switching variant re-syncs;
+  3. mmcv's compiled ops (cached by scripts.stack.mmcv_ops; with CUDA, in scripts.stack.cuda's
+     environment) and mmcv linked editable;
   4. the other forks and this project (``extensions``), editable, without their declared dependencies.
 """
 
@@ -23,13 +25,14 @@ from pathlib import Path
 from mmlab_core.cli import run
 from mmlab_core.errors import MmlabError
 from mmlab_core.files import atomic_write
-from mmlab_core.settings import REPO_ROOT, current
-from scripts.stack.editable_link import link_install
-from scripts.stack.lock import HOST_REQUIREMENTS, LOCK_FILE, source_args, uv_binary
+from mmlab_core.settings import REPO_ROOT, current, environment
+from scripts.stack.cuda import build_env
+from scripts.stack.editable_link import link_install, site_packages
+from scripts.stack.lock import HOST_REQUIREMENTS, source_args, uv_binary
 from scripts.stack.mmcv_ops import BuildError, ensure_ops
 from scripts.stack.pins import fork_names
+from scripts.stack.variant import STAMPS, VARIANTS, Variant, choose, recorded
 
-STAMPS = "mmlab-stamps.json"
 # Files whose change alters what pip installs for a fork.
 PACKAGING_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "requirements.txt")
 
@@ -60,9 +63,13 @@ def packaging_inputs(project: Path) -> list[Path]:
 class Stack:
     """The venv plus the stamps that say which steps are current."""
 
-    def __init__(self, root: Path = REPO_ROOT, path: Path | None = None):
+    def __init__(
+        self, root: Path = REPO_ROOT, path: Path | None = None, variant: Variant | None = None, ops: bool = True
+    ):
         self.root = root
         self.path = path or current().venv
+        self.variant = variant or VARIANTS[recorded(self.path) or "cpu"]
+        self.ops = ops  # False: leave mmcv's compiled ops as they are (--no-ops)
         self.python = python_of(self.path)
         self.log = current().logs / "setup.log"
         self._stamp_file = self.path / STAMPS
@@ -107,36 +114,46 @@ class Stack:
         return f"created {self.path}"
 
     def ensure_packages(self) -> str:
-        key = _hash_files([LOCK_FILE])
+        lock = self.variant.lock
+        key = _hash_files([lock], self.variant.name)  # another variant's lock: a re-sync
         if self.stamps().get("packages") == key:
-            return "up to date"
+            return f"up to date ({self.variant.name})"
         settings = current()
         if self.uv:  # sync: also removes what the lock no longer lists
             sync = [self.uv, "pip", "sync", "--python", str(self.python), "--require-hashes"]
-            self.run_logged("uv pip sync", [*sync, *source_args(settings), str(LOCK_FILE)])
+            self.run_logged("uv pip sync", [*sync, *source_args(settings, self.variant), str(lock)])
             how = "uv pip sync"
         else:
             print(f"    no uv here, so pip installs instead (slower); to add uv: pip install -r {HOST_REQUIREMENTS}")
-            sources = ["--index-url", settings.index_url, "--find-links", settings.torch_links]
-            self.pip("install", "--require-hashes", *sources, "-r", str(LOCK_FILE))
+            sources = source_args(settings, self.variant)[1:]  # less uv's --no-config
+            self.pip("install", "--require-hashes", *sources, "-r", str(lock))
             how = "pip --require-hashes"
         # The forks and extensions/ are not in the lock (sync removed them): redo those steps.
         self.stamp("packages", key, forget_others=True)
-        return f"installed requirements/stack.lock ({how}, hash-checked; log: {self.log})"
+        self.stamp("variant", self.variant.name)
+        return f"installed {lock.relative_to(REPO_ROOT)} ({how}, hash-checked; log: {self.log})"
+
+    def mmcv_env(self) -> dict[str, str]:
+        """What mmcv's build adds to the environment: nothing for the CPU build, the CUDA toolchain's for CUDA."""
+        if not self.variant.cuda:
+            return {}
+        return build_env(site_packages(self.python), current(), self.path / "mmlab-cuda-lib")
 
     def ensure_mmcv(self) -> str:
         fork = self.root / "mmcv"
-        result = ensure_ops(fork, self.python)
-        key = _hash_files(packaging_inputs(fork), str(fork))
-        if self.stamps().get("fork:mmcv") != key:
-            link_install(fork, self.python, {"MMCV_WITH_OPS": "1"}, self.log)
-            self.stamp("fork:mmcv", key)
-            result += "; linked editable"
+        with environment(self.mmcv_env()):  # the ops cache key reads CUDA_HOME, FORCE_CUDA, TORCH_CUDA_ARCH_LIST
+            result = ensure_ops(fork, self.python) if self.ops else "compiled ops left as they are (--no-ops)"
+            key = _hash_files(packaging_inputs(fork), str(fork))
+            if self.stamps().get("fork:mmcv") != key:
+                link_install(fork, self.python, {"MMCV_WITH_OPS": "1"}, self.log)
+                self.stamp("fork:mmcv", key)
+                result += "; linked editable"
         return result
 
     def editables(self) -> dict[str, tuple[Path, str]]:
         """Stamp name -> (project, key) for the forks other than mmcv, and this project (``extensions``)."""
-        projects = {f"fork:{name}": self.root / name for name in fork_names() if name != "mmcv"}
+        skip = ("mmcv", *self.variant.skip_forks)  # mmcv: ensure_mmcv; spconv: the CUDA lock has spconv-cu126
+        projects = {f"fork:{name}": self.root / name for name in fork_names() if name not in skip}
         keys = {stamp: _hash_files(packaging_inputs(path), str(path)) for stamp, path in projects.items()}
         projects["project"] = self.root
         keys["project"] = _hash_files([self.root / "pyproject.toml"], str(self.root))
@@ -167,7 +184,7 @@ class Stack:
             )
         steps = [
             ("environment", self.ensure_venv),
-            ("torch + stack packages", self.ensure_packages),
+            (f"torch + stack packages ({self.variant.name})", self.ensure_packages),
             ("mmcv + compiled ops", self.ensure_mmcv),
             ("other forks + extensions, editable", self.ensure_editables),
         ]
@@ -182,8 +199,18 @@ class Stack:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build", description="build the shared stack environment")
-    parser.parse_args(argv)
-    Stack().build()
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--cuda", dest="variant", action="store_const", const="cu130", help="the CUDA 13.0 stack")
+    which.add_argument("--cpu", dest="variant", action="store_const", const="cpu", help="the CPU stack")
+    parser.add_argument(
+        "--no-ops", action="store_true", help="do not compile mmcv's ops (a toolchain check; mmcv.ops will not work)"
+    )
+    args = parser.parse_args(argv)
+    venv = current().venv
+    variant, note = choose(args.variant, current(), recorded(venv))
+    if note:
+        print(f"==> {note}", flush=True)
+    Stack(path=venv, variant=variant, ops=not args.no_ops).build()
     return 0
 
 

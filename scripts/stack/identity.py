@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
-from mmlab_core.settings import REPO_ROOT
-from scripts.stack.lock import LOCK_FILE
+from mmlab_core.settings import REPO_ROOT, current
 from scripts.stack.pins import fork_names
+from scripts.stack.variant import DEFAULT, VARIANTS, recorded
 
 
 def tree_sha256(folder: Path) -> str:
@@ -47,11 +48,20 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def stack_identity(root: Path = REPO_ROOT) -> dict[str, str]:
-    """``stack.patches_sha256``, ``stack.lock_sha256``, ``stack.torch``, ``stack.commit.<fork>`` per fork, and
-    ``stack.uncommitted``: the forks with uncommitted edits (``none``)."""
-    lock = root / LOCK_FILE.relative_to(REPO_ROOT)
+def installed_variant() -> str:
+    """The torch variant of the environment this process runs in (its build stamp), else of MMLAB_VENV's."""
+    return recorded(Path(sys.prefix)) or recorded(current().venv) or DEFAULT
+
+
+def stack_identity(root: Path = REPO_ROOT, variant: str | None = None) -> dict[str, str]:
+    """``stack.variant`` (cpu, cu130), ``stack.cuda``, ``stack.patches_sha256``, ``stack.lock_sha256`` (the
+    variant's lock), ``stack.torch``, ``stack.commit.<fork>`` per fork, and ``stack.uncommitted``: the forks
+    with uncommitted edits (``none``)."""
+    chosen = VARIANTS.get(variant or installed_variant(), VARIANTS[DEFAULT])
+    lock = root / chosen.lock.relative_to(REPO_ROOT)
     identity = {
+        "stack.variant": chosen.name,
+        "stack.cuda": chosen.cuda or "none",
         "stack.patches_sha256": tree_sha256(root / "patches"),
         "stack.lock_sha256": hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "no lock",
         "stack.torch": _version("torch"),
