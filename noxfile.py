@@ -161,3 +161,10 @@ def demo(session: nox.Session) -> None:
 def zoo(session: nox.Session) -> None:
     """Which upstream model families build, train, predict and export here: -- [--only NAME ...] [--timeout S]."""
     _run_in_stack(session, "scripts.loop.zoo")
+
+
+@nox.session(name="gpu-check")
+def gpu_check(session: nox.Session) -> None:
+    """On a CUDA machine: every mmcv op and spconv against the CPU, train/eval/deploy on the GPU, one report
+    (-- --device cpu: the same checks CPU against CPU; -- --bundle DIR: what a GPU machine without network needs)."""
+    _run_in_stack(session, "scripts.loop.gpu_check")
