@@ -5,6 +5,7 @@ Nothing here runs on a GPU."""
 from __future__ import annotations
 
 import json
+import sys
 import tarfile
 import time
 
@@ -109,6 +110,28 @@ def test_stages_after_the_total_budget_are_skipped_with_the_reason():
     results = run_stages([Stage("a", 5, _sleep(1.2)), Stage("b", 5, _sleep(0))], 1.5, log=lambda _: None)
     assert results[0].status == PASS
     assert results[1].status == SKIP and "total budget" in results[1].reason
+
+
+def test_after_each_stage_the_cleanup_runs_and_closes_an_open_tracking_run(monkeypatch):
+    class FakeMlflow:
+        open_runs = 2
+
+        def active_run(self):
+            return object() if self.open_runs else None
+
+        def end_run(self, status):
+            self.open_runs -= 1
+
+    fake = FakeMlflow()
+    monkeypatch.setitem(sys.modules, "mlflow", fake)
+    calls = []
+    results = run_stages(
+        [Stage("a", 0.3, _sleep(2)), Stage("b", 5, _sleep(0))],
+        30,
+        log=lambda _: None,
+        after=lambda: (calls.append(1), suite.after_stage()),
+    )
+    assert [r.status for r in results] == [FAIL, PASS] and len(calls) == 2 and fake.open_runs == 0
 
 
 def test_cases_the_stage_has_no_time_for_are_skipped_and_fail_the_stage():

@@ -22,7 +22,7 @@ from mmlab_core.errors import MmlabError
 from mmlab_core.settings import current
 from scripts.loop.gpu_check import bundle, report
 from scripts.loop.gpu_check.stages import StageResult, run_stages
-from scripts.loop.gpu_check.suite import STAGES, Options, build
+from scripts.loop.gpu_check.suite import STAGES, Options, after_stage, build
 
 TOTAL_BUDGET_S = 480  # the 8 minutes on one GPU
 
@@ -86,7 +86,7 @@ def gpu_check(
     out = Path(out or current().checkpoints / "gpu-check")
     stages = [s for s in build(target, out, options or Options()) if not only or s.name in only]
     started = time.monotonic()
-    results = run_stages(stages, budget_s)
+    results = run_stages(stages, budget_s, after=after_stage)
     info = machine(target)
     data = report.write(out, info, results, time.monotonic() - started, note)
     copy_to = os.environ.get("OUT")

@@ -108,8 +108,14 @@ def run_stage(stage: Stage, budget_s: float) -> StageResult:
     )
 
 
-def run_stages(stages: list[Stage], total_budget_s: float, log: Callable[[str], None] = print) -> list[StageResult]:
-    """Run ``stages`` in order, each within its own budget and what is left of the total."""
+def run_stages(
+    stages: list[Stage],
+    total_budget_s: float,
+    log: Callable[[str], None] = print,
+    after: Callable[[], None] | None = None,
+) -> list[StageResult]:
+    """Run ``stages`` in order, each within its own budget and what is left of the total; ``after`` runs after
+    each one (a stage stopped midway can leave state behind, e.g. an open MLflow run)."""
     end = time.monotonic() + total_budget_s
     results = []
     for stage in stages:
@@ -122,6 +128,11 @@ def run_stages(stages: list[Stage], total_budget_s: float, log: Callable[[str], 
         budget = min(stage.budget_s, left)
         log(f"==> {stage.name} (budget {budget:.0f} s)")
         result = run_stage(stage, budget)
+        if after is not None:
+            try:
+                after()
+            except Exception as exc:  # cleaning up must not stop the check
+                log(f"    cleaning up after {stage.name} failed: {exc}")
         log(f"    {result.status} in {result.seconds:.1f} s" + (f": {result.reason}" if result.reason else ""))
         results.append(result)
     return results

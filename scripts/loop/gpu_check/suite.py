@@ -6,6 +6,7 @@ missing says so and skips.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -71,6 +72,17 @@ def parity_stage(cases: Callable[[], list[Case]], device: str, perturb: float = 
         return Outcome(status, figures, reason)
 
     return run
+
+
+def after_stage() -> None:
+    """Close what a stage stopped by its budget left open: MLflow's active run (the next run would inherit it and
+    refuse its parameters), and the CUDA cache."""
+    if "mlflow" in sys.modules:
+        mlflow = sys.modules["mlflow"]
+        while mlflow.active_run() is not None:
+            mlflow.end_run(status="KILLED")
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+        sys.modules["torch"].cuda.empty_cache()
 
 
 def _ops_cases() -> list[Case]:
