@@ -26,7 +26,20 @@ from mmlab_core.settings import current
 # setuptools takes CXXFLAGS *instead of* Python's own compile flags (-DNDEBUG -O3), so they are restated here:
 # with "-g0" alone every op was built at -O0 and ran 3-28x slower (docs/benchmarks.md, CPU ops).
 FLAG_ENV = {"MMCV_WITH_OPS": "1", "CFLAGS": "-O3 -DNDEBUG -g0", "CXXFLAGS": "-O3 -DNDEBUG -g0"}
-PASSTHROUGH = ("FORCE_CUDA", "TORCH_CUDA_ARCH_LIST", "CUDA_HOME", "CC", "CXX")
+# Variables the build reads that change the library: the key records them. mmcv's setup.py reads MMCV_CUDA_ARGS and
+# the switches of its precompiled header and unity build (MMCV_PCH, MMCV_UNITY); setuptools adds CPPFLAGS and LDFLAGS.
+PASSTHROUGH = (
+    "FORCE_CUDA",
+    "TORCH_CUDA_ARCH_LIST",
+    "CUDA_HOME",
+    "CC",
+    "CXX",
+    "MMCV_CUDA_ARGS",
+    "MMCV_PCH",
+    "MMCV_UNITY",
+    "CPPFLAGS",
+    "LDFLAGS",
+)
 
 
 class BuildError(MmlabError):
