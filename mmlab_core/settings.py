@@ -43,6 +43,9 @@ class Settings:
     torch: str | None = None  # MMLAB_TORCH: the torch variant to build, cpu or cu130 (default: by the NVIDIA driver)
     cuda_archs: str | None = None  # MMLAB_CUDA_ARCHS (else TORCH_CUDA_ARCH_LIST): GPU architectures for CUDA ops
     cuda_home: Path | None = None  # CUDA_HOME: a CUDA toolkit of the user's own instead of the index's nvcc
+    wheelhouse: str | None = (
+        None  # MMLAB_WHEELHOUSE: a folder or URL of compiled mmcv wheels to take instead of compiling
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -62,6 +65,7 @@ class Settings:
             torch=(env.get("MMLAB_TORCH") or "").strip().lower() or None,
             cuda_archs=env.get("MMLAB_CUDA_ARCHS") or env.get("TORCH_CUDA_ARCH_LIST") or None,
             cuda_home=Path(env["CUDA_HOME"]).expanduser() if env.get("CUDA_HOME") else None,
+            wheelhouse=env.get("MMLAB_WHEELHOUSE") or None,
         )
 
     def with_(self, **changes) -> Settings:

@@ -64,9 +64,15 @@ class Stack:
     """The venv plus the stamps that say which steps are current."""
 
     def __init__(
-        self, root: Path = REPO_ROOT, path: Path | None = None, variant: Variant | None = None, ops: bool = True
+        self,
+        root: Path = REPO_ROOT,
+        path: Path | None = None,
+        variant: Variant | None = None,
+        ops: bool = True,
+        wheelhouse: Path | None = None,
     ):
         self.root = root
+        self.wheelhouse = wheelhouse  # also write the compiled mmcv there as a wheel (--wheelhouse)
         self.path = path or current().venv
         self.variant = variant or VARIANTS[recorded(self.path) or "cpu"]
         self.ops = ops  # False: leave mmcv's compiled ops as they are (--no-ops)
@@ -142,7 +148,10 @@ class Stack:
     def ensure_mmcv(self) -> str:
         fork = self.root / "mmcv"
         with environment(self.mmcv_env()):  # the ops cache key reads CUDA_HOME, FORCE_CUDA, TORCH_CUDA_ARCH_LIST
-            result = ensure_ops(fork, self.python) if self.ops else "compiled ops left as they are (--no-ops)"
+            if self.ops:
+                result = ensure_ops(fork, self.python, self.wheelhouse)
+            else:
+                result = "compiled ops left as they are (--no-ops)"
             key = _hash_files(packaging_inputs(fork), str(fork))
             if self.stamps().get("fork:mmcv") != key:
                 link_install(fork, self.python, {"MMCV_WITH_OPS": "1"}, self.log)
@@ -205,12 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-ops", action="store_true", help="do not compile mmcv's ops (a toolchain check; mmcv.ops will not work)"
     )
+    parser.add_argument(
+        "--wheelhouse", type=Path, metavar="DIR", help="also write the compiled mmcv there as a wheel named by its key"
+    )
     args = parser.parse_args(argv)
+    if args.no_ops and args.wheelhouse:
+        parser.error("--wheelhouse writes the compiled ops, and --no-ops leaves them out: use one of the two")
     venv = current().venv
     variant, note = choose(args.variant, current(), recorded(venv))
     if note:
         print(f"==> {note}", flush=True)
-    Stack(path=venv, variant=variant, ops=not args.no_ops).build()
+    Stack(path=venv, variant=variant, ops=not args.no_ops, wheelhouse=args.wheelhouse).build()
     return 0
 
 

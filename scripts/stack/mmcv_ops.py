@@ -22,6 +22,7 @@ from pathlib import Path
 from mmlab_core.errors import MmlabError
 from mmlab_core.files import atomic_path
 from mmlab_core.settings import current
+from scripts.stack.wheelhouse import difference, take_library, wheel_name, write_wheel
 
 # setuptools takes CXXFLAGS *instead of* Python's own compile flags (-DNDEBUG -O3), so they are restated here:
 # with "-g0" alone every op was built at -O0 and ran 3-28x slower (docs/benchmarks.md, CPU ops).
@@ -80,40 +81,99 @@ def source_files(fork: Path) -> list[Path]:
     return files
 
 
-def build_key(fork: Path, info: dict) -> str:
-    """Hash of every input that changes the compiled library."""
+def _nvcc(cuda_home: str) -> str | None:
+    """nvcc's release line, when a CUDA build will use it (the key records the compiler, not its path)."""
+    nvcc = Path(cuda_home) / "bin" / "nvcc" if cuda_home else Path("nvcc")
+    try:
+        out = subprocess.run([str(nvcc), "--version"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return next((line for line in out.splitlines() if "release" in line), out.strip().splitlines()[-1])
+
+
+def build_inputs(fork: Path, info: dict) -> dict:
+    """Every input that changes the compiled library, in a form that means the same on every machine:
+    the op sources' hash, torch and its CUDA version, Python, the compilers, the flags and the build variables
+    (CUDA architectures among them). The wheelhouse records it in each wheel, to say what differed on a miss."""
     digest = hashlib.sha256()
     for path in source_files(fork):
         digest.update(str(path.relative_to(fork)).encode() + b"\0" + path.read_bytes() + b"\0")
-    env = {k: os.environ.get(k, "") for k in PASSTHROUGH}
-    meta = {"info": info, "flags": FLAG_ENV, "env": env, "compiler": _compiler(), "py": sys.version_info[:2]}
-    digest.update(json.dumps(meta, sort_keys=True).encode())
-    return digest.hexdigest()[:20]
+    env = {k: os.environ.get(k, "") for k in PASSTHROUGH if k != "CUDA_HOME"}
+    cuda_ops = bool(info["cuda_available"]) or env["FORCE_CUDA"] == "1"
+    return {
+        "sources": digest.hexdigest(),
+        "torch": info["torch"],
+        "torch_cuda": info["cuda"],
+        "cuda_ops": cuda_ops,
+        "nvcc": _nvcc(os.environ.get("CUDA_HOME", "")) if cuda_ops else None,
+        "ext_suffix": info["ext_suffix"],
+        "python": ".".join(map(str, sys.version_info[:2])),
+        "compiler": _compiler(),
+        "flags": FLAG_ENV,
+        "env": env,
+    }
 
 
-def ensure_ops(fork: Path, python: Path) -> str:
-    """Make ``fork/mmcv/_ext*.so`` match the fork's sources; returns what happened."""
+def build_key(fork: Path, info: dict) -> str:
+    """Hash of :func:`build_inputs`: the compiled-ops cache's and the wheelhouse's key."""
+    return hashlib.sha256(json.dumps(build_inputs(fork, info), sort_keys=True).encode()).hexdigest()[:20]
+
+
+def mmcv_version(fork: Path) -> str:
+    found = re.search(r"__version__ = '([^']+)'", (fork / "mmcv" / "version.py").read_text())
+    return found.group(1) if found else "0"
+
+
+def python_tag(info: dict) -> str:
+    """``cp311`` from the extension suffix ``.cpython-311-x86_64-linux-gnu.so``."""
+    found = re.search(r"cpython-(\d+)", info["ext_suffix"])
+    return f"cp{found.group(1)}" if found else "py3"
+
+
+def ensure_ops(fork: Path, python: Path, wheelhouse_out: Path | None = None) -> str:
+    """Make ``fork/mmcv/_ext*.so`` match the fork's sources (from the cache, else ``MMLAB_WHEELHOUSE``, else
+    compiled); with ``wheelhouse_out`` also write the build there as a wheel. Returns what happened."""
     info = torch_info(python)
     key = build_key(fork, info)
     lib_name = f"_ext{info['ext_suffix']}"
     cached = current().cache / "mmcv-ops" / key / lib_name
     target = fork / "mmcv" / lib_name
-    if cached.exists():
-        if not target.exists() or target.read_bytes() != cached.read_bytes():
-            shutil.copy2(cached, target)
-            return f"restored compiled ops from cache ({cached})"
-        return f"compiled ops up to date (cache key {key})"
-    kind = "CPU + CUDA" if info["cuda_available"] or os.environ.get("FORCE_CUDA") == "1" else "CPU"
-    log = current().logs / f"mmcv-ops-{key}.log"
-    print(f"    compiling mmcv {kind} ops against torch {info['torch']}; full log: {log}", flush=True)
-    _compile(fork, python, log)
-    if not target.exists():
-        raise BuildError(f"the mmcv build finished but wrote no {target}; see {log}")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(cached) as tmp:
-        shutil.copy2(target, tmp)
-    (cached.parent / "inputs.json").write_text(json.dumps(info, indent=2) + "\n")
-    return f"compiled ops and cached them in {cached.parent}"
+    result = _from_cache_or_wheelhouse(fork, info, key, cached, target)
+    if result is None:
+        kind = "CPU + CUDA" if build_inputs(fork, info)["cuda_ops"] else "CPU"
+        log = current().logs / f"mmcv-ops-{key}.log"
+        print(f"    compiling mmcv {kind} ops against torch {info['torch']}; full log: {log}", flush=True)
+        _compile(fork, python, log)
+        if not target.exists():
+            raise BuildError(f"the mmcv build finished but wrote no {target}; see {log}")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as tmp:
+            shutil.copy2(target, tmp)
+        (cached.parent / "inputs.json").write_text(json.dumps(build_inputs(fork, info), indent=2) + "\n")
+        result = f"compiled ops and cached them in {cached.parent}"
+    if wheelhouse_out is not None:
+        wheel = write_wheel(fork, mmcv_version(fork), key, python_tag(info), build_inputs(fork, info), wheelhouse_out)
+        result += f"; wheel: {wheel}"
+    return result
+
+
+def _from_cache_or_wheelhouse(fork: Path, info: dict, key: str, cached: Path, target: Path) -> str | None:
+    """What happened when the library came from the cache or the wheelhouse; None when it must be compiled."""
+    if not cached.exists():
+        house = current().wheelhouse
+        if not house:
+            return None
+        version = mmcv_version(fork)
+        name = wheel_name(version, key, python_tag(info))
+        if not take_library(house, name, target.name, cached):
+            print(f"    no matching wheel in MMLAB_WHEELHOUSE: {difference(house, version, build_inputs(fork, info))}")
+            return None
+        shutil.copy2(cached, target)
+        return f"installed compiled ops from the wheelhouse ({name}), no compile"
+    if not target.exists() or target.read_bytes() != cached.read_bytes():
+        shutil.copy2(cached, target)
+        return f"restored compiled ops from cache ({cached})"
+    return f"compiled ops up to date (cache key {key})"
 
 
 def _compile(fork: Path, python: Path, log: Path) -> None:
