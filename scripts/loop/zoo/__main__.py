@@ -11,7 +11,7 @@ from pathlib import Path
 from mmlab_core.cli import run
 from mmlab_core.settings import REPO_ROOT, current
 from scripts.loop.common.checks import UsageError
-from scripts.loop.zoo import matrix, report
+from scripts.loop.zoo import matrix, table
 from scripts.loop.zoo.families import FAMILIES, by_name
 
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError(f"--only: {exc.args[0]}") from None
     args.out.mkdir(parents=True, exist_ok=True)
     md, js = args.out / "zoo.md", args.out / "zoo.json"
-    env, kept = report.environment(), report.previous(js) if args.only else []
+    env, kept = table.environment(), table.previous(js) if args.only else []
     log_dir = current().cache / "zoo"
     print(f"zoo: {len(families)} families, {args.timeout:.0f} s each at most; logs in {log_dir}", flush=True)
     done: list[dict] = []
@@ -35,10 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     def on_result(result: dict) -> None:
         done.append(result)
         print(matrix.progress_line(result), flush=True)
-        report.write(report.merged(kept, done), env, args.timeout, md, js)
+        table.write(table.merged(kept, done), env, args.timeout, md, js)
 
     matrix.run_all(families, args.timeout, log_dir, on_result)
-    c = report.counts(report.merged(kept, done))
+    c = table.counts(table.merged(kept, done))
     print(
         f"mmdet3d {c['mmdet3d']['green']}/{c['mmdet3d']['total']}, mmdet {c['mmdet']['green']}/"
         f"{c['mmdet']['total']} green (config, train, predict); written: {md}, {js}"
