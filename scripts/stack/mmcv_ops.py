@@ -165,15 +165,26 @@ def _from_cache_or_wheelhouse(fork: Path, info: dict, key: str, cached: Path, ta
             return None
         version = mmcv_version(fork)
         name = wheel_name(version, key, python_tag(info))
-        if not take_library(house, name, target.name, cached):
+        if not take_library(house, name, target.name, cached, build_inputs(fork, info)):
             print(f"    no matching wheel in MMLAB_WHEELHOUSE: {difference(house, version, build_inputs(fork, info))}")
             return None
-        shutil.copy2(cached, target)
+        _install(cached, target)
         return f"installed compiled ops from the wheelhouse ({name}), no compile"
-    if not target.exists() or target.read_bytes() != cached.read_bytes():
-        shutil.copy2(cached, target)
+    if _install(cached, target):
         return f"restored compiled ops from cache ({cached})"
     return f"compiled ops up to date (cache key {key})"
+
+
+def _install(cached: Path, target: Path) -> bool:
+    """Put the cached library at ``target`` unless it is there already; False when nothing changed.
+
+    A new file renamed over the old one, never a rewrite in place: a process that has the old library
+    loaded (training while `nox -s setup` runs) keeps its mapping of the old file instead of crashing."""
+    if target.exists() and target.read_bytes() == cached.read_bytes():
+        return False
+    with atomic_path(target) as tmp:
+        shutil.copy2(cached, tmp)
+    return True
 
 
 def _compile(fork: Path, python: Path, log: Path) -> None:

@@ -7,6 +7,9 @@ flags, CUDA architectures). A machine whose ``MMLAB_WHEELHOUSE`` names that fold
 (a plain directory listing or a PEP 503 page), takes the compiled library from the matching wheel instead
 of compiling; when no wheel matches, it compiles and says in one line what differed from the nearest one.
 
+A wheel's library is checked against its RECORD hash and its recorded inputs before use, URLs must be https
+(or http on this machine), and a listing's links are followed only to the same host. Each wheel has a small
+``<wheel>.json`` beside it with its inputs, so a miss reads those instead of downloading every wheel.
 Standard library only. The wheel is deterministic: sorted entries, fixed timestamps and modes.
 """
 
@@ -21,14 +24,15 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from mmlab_core.errors import MmlabError
-from mmlab_core.files import atomic_path
+from mmlab_core.files import atomic_path, atomic_write
 
 INPUTS = "mmlab_build.json"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-_LINK = re.compile(r'href="([^"]+\.whl)(?:#[^"]*)?"')
+_LINK = re.compile(r'href="([^"#]+\.whl(?:\.json)?)(?:#[^"]*)?"')
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
 class WheelhouseError(MmlabError):
@@ -74,34 +78,51 @@ def write_wheel(fork: Path, version: str, key: str, python_tag: str, inputs: dic
             info.external_attr = (0o100000 | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)
+    # the inputs again beside the wheel, so that a miss can say what differed without downloading every wheel
+    atomic_write(out_dir / f"{name}.json", json.dumps(inputs, indent=2, sort_keys=True) + "\n")
     return out_dir / name
 
 
+def _check_url(url: str, source: str) -> None:
+    """https anywhere; plain http only to this machine (a wheel's library runs in every stack process)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        return
+    raise WheelhouseError(
+        f"MMLAB_WHEELHOUSE={source} leads to {url}: only https URLs (or http on this machine) are read, since the "
+        "compiled library in a wheel runs in every stack process. Serve the wheelhouse over https, or use a folder."
+    )
+
+
 def _listing(source: str) -> dict[str, str]:
-    """Wheel file name -> where to read it, for a folder or a URL."""
+    """Wheel (and ``.json`` summary) file name -> where to read it, for a folder or a URL of the same origin."""
     if "://" not in source:
         folder = Path(source).expanduser()
         if not folder.is_dir():
             raise WheelhouseError(f"MMLAB_WHEELHOUSE={source} is not a folder; point it at a folder or a URL.")
-        return {p.name: str(p) for p in folder.glob("mmcv-*.whl")}
+        return {p.name: str(p) for p in folder.glob("mmcv-*.whl*")}
     base = source.rstrip("/") + "/"
-    try:
-        with urllib.request.urlopen(base, timeout=30) as response:
-            page = response.read().decode(errors="replace")
-    except (urllib.error.URLError, OSError) as exc:
-        raise WheelhouseError(
-            f"MMLAB_WHEELHOUSE={source} cannot be read ({exc}); check the URL, or unset it to compile here."
-        ) from None
-    # names in links are URL-quoted ("+" as %2B in a directory listing)
-    links = {unquote(link.rsplit("/", 1)[-1]): urljoin(base, link) for link in _LINK.findall(page)}
+    _check_url(base, source)
+    page = _read(base, source).decode(errors="replace")
+    links = {}
+    for link in _LINK.findall(page):
+        url = urljoin(base, link)
+        if urlsplit(url)[:2] == urlsplit(base)[:2]:  # the same scheme and host as the wheelhouse itself
+            links[unquote(urlsplit(url).path.rsplit("/", 1)[-1])] = url  # "+" is %2B in a directory listing
     return {name: url for name, url in links.items() if name.startswith("mmcv-")}
 
 
-def _read(location: str) -> bytes:
-    if "://" not in location:
-        return Path(location).read_bytes()
-    with urllib.request.urlopen(location, timeout=300) as response:
-        return response.read()
+def _read(location: str, source: str) -> bytes:
+    try:
+        if "://" not in location:
+            return Path(location).read_bytes()
+        with urllib.request.urlopen(location, timeout=300) as response:
+            return response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise WheelhouseError(
+            f"MMLAB_WHEELHOUSE={source}: {location} cannot be read ({exc}); check it, or unset MMLAB_WHEELHOUSE "
+            "to compile here."
+        ) from None
 
 
 def _inputs_of(data: bytes, where: str) -> tuple[zipfile.ZipFile, dict]:
@@ -115,26 +136,60 @@ def _inputs_of(data: bytes, where: str) -> tuple[zipfile.ZipFile, dict]:
         ) from None
 
 
-def take_library(source: str, name: str, lib_name: str, dest: Path) -> bool:
-    """Copy ``mmcv/<lib_name>`` out of the wheelhouse's ``name`` into ``dest``; False when it has no such wheel."""
+def _verified_member(archive: zipfile.ZipFile, member: str, where: str) -> bytes:
+    """``member``'s bytes, checked against the wheel's RECORD (a damaged or altered library is refused)."""
+    record = next((n for n in archive.namelist() if n.endswith(".dist-info/RECORD")), None)
+    rows = dict(line.split(",", 1) for line in archive.read(record).decode().splitlines()) if record else {}
+    try:
+        data = archive.read(member)
+    except KeyError:
+        raise WheelhouseError(f"{where} holds no {member}; remove it from the wheelhouse.") from None
+    if rows.get(member, "").split(",")[0] != _record_hash(data):
+        raise WheelhouseError(
+            f"{where}: {member} does not match the hash its RECORD lists, so it was altered or damaged and is not "
+            "used. Remove the wheel from the wheelhouse and write it again with `nox -s build -- --wheelhouse DIR`."
+        )
+    return data
+
+
+def take_library(source: str, name: str, lib_name: str, dest: Path, inputs: dict | None = None) -> bool:
+    """Copy ``mmcv/<lib_name>`` out of the wheelhouse's ``name`` into ``dest``, checked against the wheel's RECORD
+    and (given ``inputs``) its recorded build inputs; False when the wheelhouse has no such wheel."""
     location = _listing(source).get(name)
     if location is None:
         return False
-    archive, _ = _inputs_of(_read(location), location)
+    archive, theirs = _inputs_of(_read(location, source), location)
+    if inputs is not None and theirs != inputs:
+        differs = sorted(k for k in set(inputs) | set(theirs) if inputs.get(k) != theirs.get(k))
+        raise WheelhouseError(
+            f"{location} is named for this build but records other inputs ({', '.join(differs)}); it is not used. "
+            "Remove it from the wheelhouse."
+        )
+    data = _verified_member(archive, f"mmcv/{lib_name}", location)
     with atomic_path(dest) as tmp:
-        tmp.write_bytes(archive.read(f"mmcv/{lib_name}"))
+        tmp.write_bytes(data)
     return True
+
+
+def _summary(listing: dict[str, str], name: str, source: str) -> dict:
+    """A wheel's recorded inputs: from its small ``.json`` summary when there is one, else from the wheel."""
+    if f"{name}.json" in listing:
+        try:
+            return json.loads(_read(listing[f"{name}.json"], source))
+        except ValueError:
+            pass
+    return _inputs_of(_read(listing[name], source), listing[name])[1]
 
 
 def difference(source: str, version: str, inputs: dict) -> str:
     """One line: what differs between ``inputs`` and the nearest wheel of the same mmcv version."""
     listing = _listing(source)
-    candidates = [n for n in listing if n.startswith(f"mmcv-{version}+mmlab.")]
+    candidates = [n for n in listing if n.startswith(f"mmcv-{version}+mmlab.") and n.endswith(".whl")]
     if not candidates:
         return f"the wheelhouse {source} has no mmcv {version} build"
     best: tuple[int, str, list[str]] | None = None
     for name in sorted(candidates):
-        _, theirs = _inputs_of(_read(listing[name]), listing[name])
+        theirs = _summary(listing, name, source)
         differs = sorted(k for k in set(inputs) | set(theirs) if inputs.get(k) != theirs.get(k))
         if best is None or len(differs) < best[0]:
             best = (len(differs), name, [f"{k} {theirs.get(k)!r} there, {inputs.get(k)!r} here" for k in differs])

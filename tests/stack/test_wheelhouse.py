@@ -83,3 +83,22 @@ def test_a_wheelhouse_that_is_not_there_is_a_paragraph(tmp_path):
     (tmp_path / "bad" / "mmcv-2.1.0+mmlab.k1-cp311-cp311-linux_x86_64.whl").write_bytes(b"not a zip")
     with pytest.raises(WheelhouseError, match="is not a wheel this project wrote"):
         take_library(str(tmp_path / "bad"), "mmcv-2.1.0+mmlab.k1-cp311-cp311-linux_x86_64.whl", LIB, tmp_path / LIB)
+
+
+def test_an_altered_library_or_an_insecure_url_is_refused(tmp_path):
+    house = tmp_path / "house"
+    wheel = write_wheel(_fork(tmp_path), "2.1.0", "k1", "cp311", INPUTS, house)
+    assert (house / f"{wheel.name}.json").is_file()  # the inputs beside the wheel, for a miss's one line
+    tampered = tmp_path / "tampered"
+    tampered.mkdir()
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(tampered / wheel.name, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            out.writestr(item, b"\x7fELF something else" if item.filename == f"mmcv/{LIB}" else data)
+    with pytest.raises(WheelhouseError, match="does not match the hash its RECORD lists"):
+        take_library(str(tampered), wheel.name, LIB, tmp_path / LIB)
+    assert not (tmp_path / LIB).exists()
+    with pytest.raises(WheelhouseError, match="records other inputs \\(flags\\)"):
+        take_library(str(house), wheel.name, LIB, tmp_path / LIB, dict(INPUTS, flags="-O0"))
+    with pytest.raises(WheelhouseError, match="only https URLs"):
+        take_library("http://wheels.example.com/house/", wheel.name, LIB, tmp_path / LIB)
