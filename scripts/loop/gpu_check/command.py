@@ -89,8 +89,8 @@ def gpu_check(
     results = run_stages(stages, budget_s, after=after_stage)
     info = machine(target)
     data = report.write(out, info, results, time.monotonic() - started, note)
-    copy_to = os.environ.get("OUT")
-    if copy_to and Path(copy_to).resolve() != out.resolve():
+    copy_to = os.environ.get("OUT")  # the device tool's folder of files to bring back, where it exists
+    if copy_to and Path(copy_to).is_dir() and Path(copy_to).resolve() != out.resolve():
         for name in ("report.json", "report.md"):
             shutil.copy2(out / name, Path(copy_to) / name)
     print(f"report: {out / 'report.md'} and report.json ({data['verdict']})", flush=True)

@@ -84,17 +84,28 @@ def use_spconv_for(device: str) -> str:
     return backend
 
 
+def sparse_conv_in_use() -> str:
+    """What mmdet3d's sparse layers actually run on: spconv 2 (and which module), or mmcv's own sparse ops,
+    its fallback when ``import spconv`` gives no spconv >= 2 (spconv_triton reports version 1.0.0)."""
+    from mmdet3d.models.layers.spconv import IS_SPCONV2_AVAILABLE
+
+    if IS_SPCONV2_AVAILABLE:
+        return f"{sys.modules['spconv'].__name__} {getattr(sys.modules['spconv'], '__version__', '?')}"
+    return "mmcv.ops sparse convolution (mmdet3d's fallback without spconv 2)"
+
+
 def train_and_evaluate(run: ModelRun, device: str, out: Path, margin: float, deadline: Deadline) -> Outcome:
     """Train ``run`` on ``device``, evaluate it, and judge its Car AP against the CPU demo's."""
     from scripts.loop.evaluate.command import evaluate
     from scripts.loop.train.command import train
 
     figures: dict = {"config": run.config, "precision": run.precision, "epochs": run.epochs, "device": device}
-    if run.config == CENTERPOINT:
-        figures["sparse_conv"] = use_spconv_for(device)
+    use_spconv_for(device)  # before the first model stage imports mmdet3d.models
     started = time.monotonic()
     trained = train(run.config, out / run.key / "train", cfg_options=options(run, device))
     figures["train_seconds"] = round(time.monotonic() - started, 1)
+    if run.config == CENTERPOINT:
+        figures["sparse_conv"] = sparse_conv_in_use()
     per_iter = iteration_seconds(out / run.key / "train")
     if per_iter:
         figures["train_iterations_per_s"] = round(1 / statistics.median(per_iter), 2)

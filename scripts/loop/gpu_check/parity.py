@@ -93,7 +93,10 @@ def _forward_backward(case: Case, inputs: Tensors, device: str) -> tuple[list[to
         ]
         if pairs:
             torch.autograd.backward([o for o, _ in pairs], [g for _, g in pairs])
-        grads = [x[k].grad.cpu() if x[k].grad is not None else torch.zeros_like(x[k]).cpu() for k in case.grad_inputs]
+        missing = [k for k in case.grad_inputs if x[k].grad is None]
+        if missing:  # a gradient that never arrives is a failure, not a zero that matches another zero
+            raise RuntimeError(f"no gradient reached {', '.join(missing)} on {device}")
+        grads = [x[k].grad.cpu() for k in case.grad_inputs]
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     outs = [o.detach().cpu() for o in outs]

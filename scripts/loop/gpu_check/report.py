@@ -103,10 +103,21 @@ def as_markdown(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _finite(value):
+    """JSON has no infinity or NaN: a difference that is not a number (shapes differ) is written as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write(out: Path, machine: Machine, results: list[StageResult], seconds: float, note: str = "") -> dict:
     """Write report.json and report.md into ``out``; returns report.json's content."""
-    data = as_json(machine, results, seconds, note)
+    data = _finite(as_json(machine, results, seconds, note))
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / "report.json", json.dumps(data, indent=2) + "\n")
+    atomic_write(out / "report.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
     atomic_write(out / "report.md", as_markdown(data))
     return data

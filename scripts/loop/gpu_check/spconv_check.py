@@ -23,8 +23,8 @@ def backend_for(device_type: str) -> str:
     """The module that runs sparse convolution on ``device_type``."""
     if device_type == "cpu":
         return "spconv"
-    constants = importlib.import_module("spconv.constants") if _imports("spconv") else None
-    if constants is not None and not getattr(constants, "SPCONV_CPU_ONLY_BUILD", False):
+    constants = importlib.import_module("spconv.cppconstants") if _imports("spconv.cppconstants") else None
+    if constants is not None and not getattr(constants, "CPU_ONLY_BUILD", True):
         return "spconv"
     return "spconv_triton" if _imports("spconv_triton") else "spconv"
 
@@ -37,7 +37,7 @@ def _imports(name: str) -> bool:
         return False
 
 
-def _stack(sp, weights: list[torch.Tensor]):
+def _stack(sp, weights: list[torch.Tensor], device: torch.device):
     layers = sp.SparseSequential(
         sp.SubMConv3d(4, 16, 3, padding=1, bias=False, indice_key="subm1"),
         torch.nn.ReLU(),
@@ -49,8 +49,8 @@ def _stack(sp, weights: list[torch.Tensor]):
     )
     convs = [m for m in layers.modules() if hasattr(m, "weight") and m.weight is not None]
     for conv, weight in zip(convs, weights, strict=True):
-        conv.weight = torch.nn.Parameter(weight.reshape(conv.weight.shape).to(conv.weight.device))
-    return layers
+        conv.weight = torch.nn.Parameter(weight.detach().reshape(conv.weight.shape).clone())
+    return layers.to(device)
 
 
 def _inputs(voxels: int = 4000, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -68,14 +68,14 @@ def _inputs(voxels: int = 4000, seed: int = 0) -> dict[str, torch.Tensor]:
 def _run(x: dict[str, torch.Tensor], device_type: str) -> list[torch.Tensor]:
     sp = importlib.import_module(f"{backend_for(device_type)}.pytorch")
     weights = [x[f"w{i}"] for i in range(4)]
-    layers = _stack(sp, weights)
+    layers = _stack(sp, weights, x["feats"].device)
     tensor = sp.SparseConvTensor(x["feats"], x["coors"], list(GRID), batch_size=2)
     out = layers(tensor).dense()
     # the weights were copied into fresh parameters: route their gradients back to the inputs
     params = [m.weight for m in layers.modules() if hasattr(m, "weight") and m.weight is not None]
     for param, weight in zip(params, weights, strict=True):
         if weight.requires_grad:
-            param.register_hook(lambda g, w=weight: w.backward(g.reshape(w.shape)) or None)
+            param.register_hook(lambda g, w=weight: w.backward(g.reshape(w.shape).to(w.device)) or None)
     return [out]
 
 
