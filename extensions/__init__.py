@@ -2,9 +2,12 @@
 
 Importing this package registers nothing. A config names the modules it needs
 in ``custom_imports`` (each module registers its components into mmdet3d's
-registries when imported), the way mmengine loads a registry's ``locations``::
+registries when imported), the way mmengine loads a registry's ``locations``.
+A config spells the list out (an ``import`` in a config would make it a
+lazy-import config); ``COMPONENTS`` is that list, and a test keeps the
+configs equal to it::
 
-    custom_imports = dict(imports=[*extensions.COMPONENTS], allow_failed_imports=False)
+    custom_imports = dict(imports=["extensions.datasets", ...], allow_failed_imports=False)
 
 Code that builds models without such a config calls ``register()``; the deploy
 pipeline calls ``register(rewriters=True)`` for the mmdeploy rewriters.

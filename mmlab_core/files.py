@@ -82,7 +82,11 @@ def replace(source: Path, target: Path) -> None:
         old = target.with_name(f".{target.name}.{os.getpid()}.old")
         _remove(old)
         os.replace(target, old)
-        os.replace(source, target)
+        try:
+            os.replace(source, target)
+        except OSError:
+            os.replace(old, target)  # put the old folder back rather than leave the target missing
+            raise
         _remove(old)
     else:
         os.replace(source, target)

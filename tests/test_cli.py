@@ -1,4 +1,4 @@
-"""scripts/cli.py: a user error is one paragraph and exit 2, anything else stays a traceback."""
+"""mmlab_core/cli.py: a user error is one paragraph and exit 2, anything else stays a traceback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""scripts/files.py: files written whole or not at all (host side, standard library only)."""
+"""mmlab_core/files.py: files written whole or not at all (host side, standard library only)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""scripts/settings.py: every variable read in one place, with the repository's defaults."""
+"""mmlab_core/settings.py: every variable read in one place, with the repository's defaults."""
 
 from __future__ import annotations
 

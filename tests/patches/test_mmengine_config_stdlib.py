@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 from mmengine.config import Config
 from mmengine.config.lazy import LazyObject
 from mmengine.config.utils import _is_builtin_module
+
+
+@pytest.fixture(autouse=True)
+def python_elsewhere(monkeypatch):
+    """The situation of a pyenv or uv venv on any machine: the interpreter's prefix is not where the standard
+    library lives (without the patch, mmengine compares module paths with that prefix and /usr/lib/python)."""
+    import mmengine.config.utils as utils
+
+    monkeypatch.setattr(utils, "PYTHON_ROOT_DIR", "/nonexistent/python-prefix", raising=False)
+    monkeypatch.setattr(utils, "SYSTEM_PYTHON_PREFIX", "/nonexistent/usr/lib/python", raising=False)
 
 
 def _load(tmp_path, source: str) -> Config:

@@ -213,6 +213,9 @@ def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    if len(args) < 2:  # run by the zoo (scripts/loop/zoo/matrix.py), one family per process
+        print("usage: python -m scripts.loop.zoo.probe FAMILY RESULT_JSON [--no-export]", file=sys.stderr)
+        return 2
     probe(by_name(args[0]), Path(args[1]), with_export="--no-export" not in args)
     return 0
 
