@@ -143,7 +143,8 @@ class Stack:
         """What mmcv's build adds to the environment: nothing for the CPU build, the CUDA toolchain's for CUDA."""
         if not self.variant.cuda:
             return {}
-        return build_env(site_packages(self.python), current(), self.path / "mmlab-cuda-lib")
+        release = self.variant.cuda or "13.0"
+        return build_env(site_packages(self.python), current(), self.path / "mmlab-cuda-lib", release=release)
 
     def ensure_mmcv(self) -> str:
         fork = self.root / "mmcv"

@@ -9,6 +9,7 @@ and the GPU architectures, and names the package of any piece that is missing. S
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -94,14 +95,36 @@ def _cudart_link(home: Path, link_dir: Path) -> Path | None:
     return link_dir
 
 
+def nvcc_release(home: Path) -> str | None:
+    """``13.0`` from ``nvcc --version`` ("Cuda compilation tools, release 13.0, V13.0.88"); None if unknown."""
+    try:
+        out = subprocess.run([str(home / "bin" / "nvcc"), "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"release (\d+\.\d+)", out.stdout)
+    return found.group(1) if found else None
+
+
+def _check_release(home: Path, release: str) -> None:
+    found = nvcc_release(home)
+    if found and found.split(".")[0] != release.split(".")[0]:
+        raise CudaToolchainError(
+            f"CUDA_HOME={home} holds nvcc from CUDA {found}, but the stack's torch is built for CUDA {release}, "
+            "and torch refuses to compile extensions across CUDA major releases. Unset CUDA_HOME (the build then "
+            f"uses the CUDA {release} compiler from the package index), or point it at a CUDA {release} toolkit."
+        )
+
+
 def build_env(
     site_packages: Path,
     settings: Settings,
     link_dir: Path,
     detect: Callable[[], str | None] = gpu_archs,
     base: dict[str, str] | None = None,
+    release: str = "13.0",
 ) -> dict[str, str]:
-    """The variables to add to the environment of mmcv's CUDA build (``base``: the environment, for PATH)."""
+    """The variables to add to the environment of mmcv's CUDA build (``base``: the environment, for PATH;
+    ``release``: the CUDA release torch is built for, which a toolkit of the user's own must match)."""
     base = dict(os.environ if base is None else base)
     own = settings.cuda_home is not None
     home = settings.cuda_home if own else index_cuda_home(site_packages)
@@ -118,6 +141,8 @@ def build_env(
             f"mmcv's CUDA ops cannot be compiled: {'; '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
             f"missing. {where[0].upper()}{where[1:]}."
         )
+    if own:
+        _check_release(home, release)
     archs, _ = arch_list(settings, detect)
     env = {
         "CUDA_HOME": str(home),

@@ -98,3 +98,21 @@ def test_the_ops_cache_key_records_the_cuda_version_and_the_architectures(tmp_pa
     monkeypatch.setenv("TORCH_CUDA_ARCH_LIST", "8.6")
     keys.add(mmcv_ops.build_key(fork, cu130))
     assert len(keys) == 4
+
+
+def test_a_users_own_cuda_home_of_another_major_release_is_a_paragraph(tmp_path):
+    own = tmp_path / "cuda-12.9"
+    for rel in ("include/cuda_runtime.h", "lib64/libcudart.so"):
+        (own / rel).parent.mkdir(parents=True, exist_ok=True)
+        (own / rel).write_text("")
+    nvcc = own / "bin" / "nvcc"
+    nvcc.parent.mkdir(parents=True)
+    nvcc.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 12.9, V12.9.41'\n")
+    nvcc.chmod(0o755)
+    with pytest.raises(cuda.CudaToolchainError) as error:
+        cuda.build_env(tmp_path / "site", _settings(CUDA_HOME=str(own)), tmp_path / "link", detect=lambda: None)
+    text = str(error.value)
+    assert "nvcc from CUDA 12.9" in text and "built for CUDA 13.0" in text and "Unset CUDA_HOME" in text
+    nvcc.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 13.1, V13.1.80'\n")
+    env = cuda.build_env(tmp_path / "site", _settings(CUDA_HOME=str(own)), tmp_path / "link", detect=lambda: None)
+    assert env["CUDA_HOME"] == str(own)  # a newer minor release of the same major is fine
