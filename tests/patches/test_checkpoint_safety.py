@@ -12,23 +12,11 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from tests.helpers.checkpoints import write_code_running_checkpoint
-
-
-class ToyModel(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(2, 1)
-
-    def forward(self, inputs, labels=None, mode="tensor"):
-        out = self.linear(inputs)
-        if mode == "loss":
-            return {"loss": ((out.squeeze(-1) - labels) ** 2).mean()}
-        return out
+from tests.helpers.toy_model import ToyModel
 
 
 def _runner(work_dir, **kwargs):

@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
+
+from tests.helpers.toy_model import ToyModel
 
 # torch itself imports numpy when it can, so block both numpy and mmengine: the
 # file must need neither (and weights_only=True allows no numpy global anyway).
@@ -46,18 +47,6 @@ print(len(ck["message_hub"]["log_scalars"]["train/loss"]["log_history"]), ck["me
 # numpy values in the dataset's metainfo reach both the checkpoint's meta and
 # the message hub's runtime information (RuntimeInfoHook stores it).
 METAINFO = dict(classes=("car", "pedestrian"), palette=np.array([[255, 0, 0], [0, 0, 255]]), version=np.int64(2))
-
-
-class ToyModel(BaseModel):
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(2, 1)
-
-    def forward(self, inputs, labels=None, mode="tensor"):
-        out = self.linear(inputs)
-        if mode == "loss":
-            return {"loss": ((out.squeeze(-1) - labels) ** 2).mean()}
-        return out
 
 
 class ToyDataset(torch.utils.data.Dataset):
