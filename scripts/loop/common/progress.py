@@ -43,7 +43,8 @@ class EpochProgress(Hook):
         self.bar.update(1)
         loss = outputs.get("loss") if isinstance(outputs, dict) else None
         if loss is not None:
-            self.bar.set_postfix(loss=f"{float(loss):.3f}", refresh=False)
+            value = loss.detach() if hasattr(loss, "detach") else loss
+            self.bar.set_postfix(loss=f"{float(value):.3f}", refresh=False)
 
     def _close(self) -> None:
         if self.bar is not None:

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     options = [
         f"train_cfg.max_epochs={args.epochs}",
         f"train_cfg.val_interval={args.epochs + 1}",
+        f"train_cfg.val_begin={args.epochs + 1}",  # mmengine validates after the last epoch; the eval step does
         "default_hooks.logger.interval=20",  # in the log file; the terminal shows a bar per epoch
         "randomness.seed=0",  # the same run every time
         f"default_hooks.checkpoint.interval={args.epochs}",  # the demo keeps only the final checkpoint
