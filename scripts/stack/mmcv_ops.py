@@ -116,7 +116,11 @@ def build_inputs(fork: Path, info: dict) -> dict:
 
 def build_key(fork: Path, info: dict) -> str:
     """Hash of :func:`build_inputs`: the compiled-ops cache's and the wheelhouse's key."""
-    return hashlib.sha256(json.dumps(build_inputs(fork, info), sort_keys=True).encode()).hexdigest()[:20]
+    return key_of(build_inputs(fork, info))
+
+
+def key_of(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:20]
 
 
 def mmcv_version(fork: Path) -> str:
@@ -134,13 +138,14 @@ def ensure_ops(fork: Path, python: Path, wheelhouse_out: Path | None = None) -> 
     """Make ``fork/mmcv/_ext*.so`` match the fork's sources (from the cache, else ``MMLAB_WHEELHOUSE``, else
     compiled); with ``wheelhouse_out`` also write the build there as a wheel. Returns what happened."""
     info = torch_info(python)
-    key = build_key(fork, info)
+    inputs = build_inputs(fork, info)  # hashes every op source and asks the compilers: once per build
+    key = key_of(inputs)
     lib_name = f"_ext{info['ext_suffix']}"
     cached = current().cache / "mmcv-ops" / key / lib_name
     target = fork / "mmcv" / lib_name
-    result = _from_cache_or_wheelhouse(fork, info, key, cached, target)
+    result = _from_cache_or_wheelhouse(fork, info, inputs, cached, target)
     if result is None:
-        kind = "CPU + CUDA" if build_inputs(fork, info)["cuda_ops"] else "CPU"
+        kind = "CPU + CUDA" if inputs["cuda_ops"] else "CPU"
         log = current().logs / f"mmcv-ops-{key}.log"
         print(f"    compiling mmcv {kind} ops against torch {info['torch']}; full log: {log}", flush=True)
         _compile(fork, python, log)
@@ -149,30 +154,30 @@ def ensure_ops(fork: Path, python: Path, wheelhouse_out: Path | None = None) -> 
         cached.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(cached) as tmp:
             shutil.copy2(target, tmp)
-        (cached.parent / "inputs.json").write_text(json.dumps(build_inputs(fork, info), indent=2) + "\n")
+        (cached.parent / "inputs.json").write_text(json.dumps(inputs, indent=2) + "\n")
         result = f"compiled ops and cached them in {cached.parent}"
     if wheelhouse_out is not None:
-        wheel = write_wheel(fork, mmcv_version(fork), key, python_tag(info), build_inputs(fork, info), wheelhouse_out)
+        wheel = write_wheel(fork, mmcv_version(fork), key, python_tag(info), inputs, wheelhouse_out)
         result += f"; wheel: {wheel}"
     return result
 
 
-def _from_cache_or_wheelhouse(fork: Path, info: dict, key: str, cached: Path, target: Path) -> str | None:
+def _from_cache_or_wheelhouse(fork: Path, info: dict, inputs: dict, cached: Path, target: Path) -> str | None:
     """What happened when the library came from the cache or the wheelhouse; None when it must be compiled."""
     if not cached.exists():
         house = current().wheelhouse
         if not house:
             return None
         version = mmcv_version(fork)
-        name = wheel_name(version, key, python_tag(info))
-        if not take_library(house, name, target.name, cached, build_inputs(fork, info)):
-            print(f"    no matching wheel in MMLAB_WHEELHOUSE: {difference(house, version, build_inputs(fork, info))}")
+        name = wheel_name(version, key_of(inputs), python_tag(info))
+        if not take_library(house, name, target.name, cached, inputs):
+            print(f"    no matching wheel in MMLAB_WHEELHOUSE: {difference(house, version, inputs)}")
             return None
         _install(cached, target)
         return f"installed compiled ops from the wheelhouse ({name}), no compile"
     if _install(cached, target):
         return f"restored compiled ops from cache ({cached})"
-    return f"compiled ops up to date (cache key {key})"
+    return f"compiled ops up to date (cache key {key_of(inputs)})"
 
 
 def _install(cached: Path, target: Path) -> bool:

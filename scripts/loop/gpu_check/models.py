@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.loop.demo.command import CONFIG as POINTPILLARS
+from scripts.loop.demo.command import NEAR  # the demo's config and the field of scenes it sees
 from scripts.loop.gpu_check.stages import FAIL, PASS, Deadline, Outcome
 
-POINTPILLARS = "configs/pointpillars_lidar-custom-cpu-near.py"
 CENTERPOINT = "configs/centerpoint_voxel_lidar-custom-cpu.py"
 CPU_DEMO_AP = {"lidar/Car/BEV_AP40": 73.5, "lidar/Car/3D_AP40": 72.0}  # README: the CPU demo, 1,200 iterations
-NEAR = (3.0, 44.0, 21.0)  # scripts/loop/demo/command.py: the scenes the near-field config sees
 PRECISIONS = {"fp32": "OptimWrapper", "amp": "AmpOptimWrapper"}
 
 
