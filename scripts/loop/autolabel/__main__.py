@@ -34,7 +34,8 @@ def autolabel(
     from tqdm import tqdm
 
     kind = sources.kind_of(frames_path)
-    frames, total, reader = frames_of(frames_path, kind, topic, detector.dims)
+    reading = sources.Reading(topics=[topic] if topic else None)
+    frames, total, reader = frames_of(frames_path, kind, reading, detector.dims)
     provenance = dict(
         model=spec.config,
         runtime=spec.runtime,

@@ -19,6 +19,7 @@ from scripts.loop.common import quiet, tracking
 from scripts.loop.infer.frame import RUNTIMES
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.pipeline import infer
+from scripts.loop.infer.sources import Reading
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet.install()
     spec, cfg, detector = load_detector(args.model, args.checkpoint, args.runtime)
     out = args.out or current().checkpoints / "infer" / args.input.name.removesuffix(".bag")
-    stats = infer(detector, args.input, out, args.topic, args.score_thr)
+    reading = Reading(topics=[args.topic] if args.topic else None)
+    stats = infer(detector, args.input, out, reading, args.score_thr)
     stages = ", ".join(f"{k} {v['median_ms']:.1f} ms" for k, v in stats["latency"].items())
     print(
         f"{stats['frames']} frames in {stats['wall_s']:.1f} s: {stats['frames_per_s']:.2f} frames/s "

@@ -21,8 +21,9 @@ from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
 from scripts.loop.infer.records import Records
 
 
-def frames_of(path: Path, kind: str, topic: str | None, dims: int) -> tuple[Iterator, int, Bag | None]:
+def frames_of(path: Path, kind: str, reading: sources.Reading, dims: int) -> tuple[Iterator, int, Bag | None]:
     """The input's frames (an iterator), how many there are, and the bag to close (None for folders)."""
+    topic = reading.topics[0] if reading.topics else None
     if kind == "frames":
         return sources.read_frames(path, dims), len(sources.frame_files(path)), None
     bag = Bag(path, kind)
@@ -60,7 +61,7 @@ def infer(
     detector: FrameDetector,
     path: Path,
     out: Path,
-    topic: str | None = None,
+    reading: sources.Reading | None = None,
     score_thr: float = 0.3,
     progress: bool = True,
 ) -> dict:
@@ -71,7 +72,7 @@ def infer(
     kind = sources.kind_of(path)
     out_kind = "ros2-mcap" if kind == "frames" else kind
     store = typestore_for(out_kind)
-    frames, total, reader = frames_of(path, kind, topic, detector.dims)
+    frames, total, reader = frames_of(path, kind, reading or sources.Reading(), detector.dims)
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
     try:
         with atomic_dir(out) as stage_dir:

@@ -22,6 +22,18 @@ FRAME_SUFFIXES = (".bin", ".pcd")
 
 
 @dataclass
+class Reading:
+    """How an input's clouds are chosen and made ready for the model: the options ``infer``, ``autolabel``
+    and ``nox -s data -- bag`` share."""
+
+    topics: list[str] | None = None  # a bag's PointCloud2 topics; None: every topic whose fields the model can use
+    fill_intensity: float | None = None  # the intensity given to clouds that have none (else they are refused)
+    intensity_scale: float | None = None  # multiplies the recorded intensity (a sensor preset sets it too)
+    frame: str | None = None  # the frame detections are written in (bags: through /tf_static and /tf)
+    merge_s: float | None = None  # merge the clouds of several topics that fall within this window into one frame
+
+
+@dataclass
 class Frame:
     """One cloud: its stamp, a name, the decoded (N, dims) points and the seconds decoding took;
     for bags also the message's connection, its raw bytes and its header (copied to the output)."""
