@@ -17,6 +17,7 @@ from pathlib import Path
 
 from mmlab_core.cli import run
 from mmlab_core.files import atomic_write
+from scripts.loop.infer.sources import reading_of, reading_options
 
 
 def _kitti(args: argparse.Namespace) -> None:
@@ -53,7 +54,7 @@ def _custom(args: argparse.Namespace) -> None:
 def _bag(args: argparse.Namespace) -> None:
     from scripts.data import bag_to_dataset
 
-    frames = bag_to_dataset.bag_to_dataset(args.bag, args.out, args.topic, args.every, args.dims)
+    frames = bag_to_dataset.bag_to_dataset(args.bag, args.out, reading_of(args), args.every, args.dims)
     print(f"bag: {frames} frames -> {args.out} (labels/ left empty to fill in)")
     train = args.out / "splits" / "train.txt"
     if not train.exists():  # the bag's frames are all in val; an empty train split keeps `custom` happy
@@ -94,9 +95,9 @@ def parser() -> argparse.ArgumentParser:
     custom.add_argument("src", type=Path)
     custom.set_defaults(run=_custom)
     bag = formats.add_parser("bag", help="a ROS1/ROS2 bag -> our LiDAR layout, then custom")
-    bag.add_argument("bag", type=Path, help="a ROS1 .bag file or a ROS2 bag folder")
+    bag.add_argument("bag", type=Path, help="a ROS 1 .bag or .mcap file, or a ROS 2 bag folder")
     bag.add_argument("out", type=Path)
-    bag.add_argument("--topic", help="PointCloud2 topic (default: all)")
+    reading_options(bag)
     bag.add_argument("--every", type=int, default=1, help="keep every N-th cloud")
     bag.set_defaults(run=_bag)
     to_custom = formats.add_parser("kitti-to-custom", help="KITTI labels in the LiDAR frame, our layout")

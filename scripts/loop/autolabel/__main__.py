@@ -28,14 +28,19 @@ from scripts.loop.infer.records import objects
 
 
 def autolabel(
-    detector, spec, frames_path: Path, out: Path, fmt: str = "custom", score_thr: float = 0.5, topic: str | None = None
+    detector,
+    spec,
+    frames_path: Path,
+    out: Path,
+    fmt: str = "custom",
+    score_thr: float = 0.5,
+    reading: sources.Reading | None = None,
 ) -> Path:
     """Write ``fmt`` pre-labels of every frame of ``frames_path`` into ``out``; returns the main file."""
     from tqdm import tqdm
 
     kind = sources.kind_of(frames_path)
-    reading = sources.Reading(topics=[topic] if topic else None)
-    frames, total, reader = frames_of(frames_path, kind, reading, detector.dims)
+    frames, total, reader = frames_of(frames_path, kind, reading or sources.Reading(), detector.dims)
     provenance = dict(
         model=spec.config,
         runtime=spec.runtime,
@@ -66,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", choices=("onnxruntime", "openvino", "pytorch"))
     parser.add_argument("--score-thr", type=float, default=0.5)
     parser.add_argument("--format", choices=sorted({*FORMATS, *camera.CAMERA_FORMATS}), help="default: custom or coco")
-    parser.add_argument("--topic", help="a bag's PointCloud2 topic (default: every cloud topic)")
+    sources.reading_options(parser)
     args = parser.parse_args(argv)
     quiet.install()
     if args.model.endswith(".py") and camera.is_camera_config(load_config(args.model)):
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt} is for a 2D detector's images; LiDAR pre-labels are {', '.join(FORMATS)}")
     spec, _, detector = load_detector(args.model, args.checkpoint, args.runtime)
-    written = autolabel(detector, spec, args.frames, args.out, fmt, args.score_thr, args.topic)
+    written = autolabel(detector, spec, args.frames, args.out, fmt, args.score_thr, sources.reading_of(args))
     print(f"pre-labels ({fmt}, score >= {args.score_thr}, unreviewed): {written}")
     if fmt == "custom":
         print(f"next: review {args.out / 'labels'}, then nox -s data -- custom {args.out}")

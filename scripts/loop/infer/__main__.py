@@ -1,7 +1,8 @@
 """Detect objects in what the car recorded: a ROS 1/ROS 2 bag or a folder of frames -> a detections bag,
 a JSON-lines file and a rerun recording.
 
-``python -m scripts.loop.infer MODEL INPUT [--out DIR] [--topic /points] [--score-thr 0.3] [--runtime R]``
+``python -m scripts.loop.infer MODEL INPUT [--out DIR] [--topic /points ...] [--frame base_link [--merge 0.05]]
+[--score-thr 0.3] [--runtime R]``
 
 MODEL is the folder ``nox -s deploy`` wrote (ONNX Runtime by default) or a config with ``--checkpoint``
 (PyTorch). Throughput and per-stage latency are printed, written to ``OUT/stats.json`` and logged to MLflow.
@@ -19,7 +20,7 @@ from scripts.loop.common import quiet, tracking
 from scripts.loop.infer.frame import RUNTIMES
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.pipeline import infer
-from scripts.loop.infer.sources import Reading
+from scripts.loop.infer.sources import reading_of, reading_options
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("input", type=Path, help="a ROS 1 .bag, a ROS 2 bag folder, or a folder of .bin/.pcd frames")
     parser.add_argument("--checkpoint", help="weights for a config MODEL (or instead of the deployed model's)")
     parser.add_argument("--out", type=Path, help="default: <checkpoints>/infer/<input name>")
-    parser.add_argument("--topic", help="the PointCloud2 topic (default: every cloud topic)")
+    reading_options(parser)
     parser.add_argument("--score-thr", type=float, default=0.3)
     parser.add_argument(
         "--runtime",
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet.install()
     spec, cfg, detector = load_detector(args.model, args.checkpoint, args.runtime)
     out = args.out or current().checkpoints / "infer" / args.input.name.removesuffix(".bag")
-    reading = Reading(topics=[args.topic] if args.topic else None)
+    reading = reading_of(args)
     stats = infer(detector, args.input, out, reading, args.score_thr)
     stages = ", ".join(f"{k} {v['median_ms']:.1f} ms" for k, v in stats["latency"].items())
     print(

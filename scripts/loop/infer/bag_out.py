@@ -1,7 +1,9 @@
 """The detections bag: the input clouds as they were, plus per cloud topic ``<topic>/detections/markers``
 (``visualization_msgs/msg/MarkerArray``) and ``<topic>/detections/objects`` (Autoware's
-``DetectedObjects``), stamped like their cloud. Same format as the input bag; a folder of frames gives a
-ROS 2 MCAP bag with the clouds on ``/points``. Written message by message to the path it is given.
+``DetectedObjects``), stamped like their cloud. Same format as the input bag (a ROS 1 profile MCAP gives one
+too); a folder of frames gives a ROS 2 MCAP bag with the clouds on ``/points``. Clouds moved into another
+frame (``--frame``) or merged (``--merge``) are written as moved. Written message by message to the path
+it is given.
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.io.rosbag import POINTCLOUD2
+from extensions.io.mcap_ros1 import Ros1McapWriter
+from extensions.io.rosbag import POINTCLOUD2, is_ros1
 from scripts.loop.infer.messages import MARKERS, OBJECTS, build, detection_messages, register_autoware
 
 FOLDER_TOPIC = "/points"
 
 
 def bag_name(kind: str) -> str:
-    """The output bag's name in the output folder: a file for ROS 1, a folder for ROS 2."""
-    return "detections.bag" if kind == "ros1" else "detections"
+    """The output bag's name in the output folder: a file for ROS 1 (a bag, or MCAP), a folder for ROS 2."""
+    return {"ros1": "detections.bag", "ros1-mcap": "detections.mcap"}.get(kind, "detections")
 
 
 class BagOut:
@@ -32,6 +35,8 @@ class BagOut:
             from rosbags.rosbag1 import Writer
 
             self.writer = Writer(path)
+        elif kind == "ros1-mcap":
+            self.writer = Ros1McapWriter(path)
         else:
             from rosbags.rosbag2 import StoragePlugin, Writer
 
@@ -46,9 +51,7 @@ class BagOut:
         self.writer.close()
 
     def _serialize(self, msg, msgtype: str) -> bytes:
-        return (
-            self.store.serialize_ros1(msg, msgtype) if self.kind == "ros1" else self.store.serialize_cdr(msg, msgtype)
-        )
+        return self.store.serialize_ros1(msg, msgtype) if is_ros1(self.kind) else self.store.serialize_cdr(msg, msgtype)
 
     def _topic(self, topic: str) -> tuple:
         if topic not in self.connections:
@@ -64,11 +67,11 @@ class BagOut:
         return self.connections[topic]
 
     def write(self, frame, detections) -> None:
-        """The frame's cloud (its raw message, or one built from a folder frame's points) and its detections."""
-        topic = frame.connection.topic if frame.connection is not None else FOLDER_TOPIC
-        cloud, markers, objects = self._topic(topic)
+        """The frame's cloud (its raw message, or one built from the points: a folder's frame, a cloud moved
+        into another frame) and its detections, in the frame's header's frame."""
+        cloud, markers, objects = self._topic(frame.topic or FOLDER_TOPIC)
         header, raw = frame.header, frame.raw
-        if raw is None:
+        if header is None:
             header = build(
                 self.store,
                 "std_msgs/msg/Header",
@@ -80,6 +83,7 @@ class BagOut:
                     nanosec=frame.stamp_ns % 10**9,
                 ),
             )
+        if raw is None:
             raw = self._serialize(cloud_message(self.store, header, frame.points), POINTCLOUD2)
         self.writer.write(cloud, frame.stamp_ns, raw)
         marker_msg, object_msg = detection_messages(self.store, header, detections, self.classes)

@@ -21,19 +21,20 @@ from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
 from scripts.loop.infer.records import Records
 
 
-def frames_of(path: Path, kind: str, reading: sources.Reading, dims: int) -> tuple[Iterator, int, Bag | None]:
-    """The input's frames (an iterator), how many there are, and the bag to close (None for folders)."""
-    topic = reading.topics[0] if reading.topics else None
+def frames_of(path: Path, kind: str, reading: sources.Reading, dims: int) -> tuple[Iterator, int | None, Bag | None]:
+    """The input's frames (an iterator), how many there are (None when merged), and the bag to close (None
+    for folders)."""
+    sources.check_reading(reading, kind)
     if kind == "frames":
         return sources.read_frames(path, dims), len(sources.frame_files(path)), None
     bag = Bag(path, kind)
     try:
-        clouds = bag.clouds(topic)
+        clouds = sources.choose_clouds(bag, reading, dims)
     except Exception:
         bag.close()
         raise
-    total = sum(c.msgcount for c in clouds)
-    return sources.read_bag(bag, clouds, dims), total, bag
+    total = None if reading.merge_s is not None else sum(c.msgcount for c in clouds)
+    return sources.read_bag(bag, clouds, dims, reading), total, bag
 
 
 def summary(latencies: dict[str, list[float]], frames: int, wall_s: float) -> dict:

@@ -6,6 +6,9 @@ bag reader (``rosbags``: no ROS install needed).
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,8 +18,12 @@ import numpy as np
 
 from extensions.io.points import read_points
 from extensions.io.rosbag import Bag, bag_kind, pointcloud2_to_points
+from extensions.io.tf import stamp_ns, transform_points
 from mmlab_core.errors import DataFormatError
+from scripts.loop.common.checks import UsageError
 from scripts.loop.infer.frame import check_fields
+
+MERGED_TOPIC = "/points_merged"  # where --merge writes its clouds (and their detections) in the output bag
 
 FRAME_SUFFIXES = (".bin", ".pcd")
 
@@ -33,6 +40,33 @@ class Reading:
     merge_s: float | None = None  # merge the clouds of several topics that fall within this window into one frame
 
 
+def reading_options(parser: argparse.ArgumentParser, vehicle_frame: bool = True) -> None:
+    """``--topic`` (repeatable), and ``--frame``/``--merge`` unless ``vehicle_frame`` is False: the options
+    of ``infer``, ``autolabel`` and ``nox -s data -- bag`` that choose a bag's clouds."""
+    parser.add_argument(
+        "--topic",
+        action="append",
+        dest="topics",
+        metavar="TOPIC",
+        help="a bag's PointCloud2 topic, repeatable (default: every cloud topic whose fields the model can use)",
+    )
+    if vehicle_frame:
+        parser.add_argument("--frame", help="move each cloud into this frame with the bag's TF (e.g. base_link)")
+        parser.add_argument(
+            "--merge",
+            type=float,
+            metavar="SECONDS",
+            dest="merge_s",
+            help="with --frame: merge the clouds of the topics that fall within this window into one frame",
+        )
+
+
+def reading_of(args: argparse.Namespace) -> Reading:
+    """The Reading the parsed options ask for (options a command does not have keep their defaults)."""
+    chosen = {name: getattr(args, name) for name in Reading.__dataclass_fields__ if hasattr(args, name)}
+    return Reading(**chosen)
+
+
 @dataclass
 class Frame:
     """One cloud: its stamp, a name, the decoded (N, dims) points and the seconds decoding took;
@@ -46,6 +80,7 @@ class Frame:
     raw: bytes | None = None
     header: object = None
     extra: dict = field(default_factory=dict)
+    topic: str | None = None  # the output topic of a bag's cloud (its own, or MERGED_TOPIC)
 
 
 def kind_of(path: Path) -> str:
@@ -76,10 +111,67 @@ def read_frames(path: Path, dims: int) -> Iterator[Frame]:
         yield Frame(index * 100_000_000, file.stem, points, time.perf_counter() - start)
 
 
-def read_bag(bag: Bag, clouds: list, dims: int) -> Iterator[Frame]:
+def check_reading(reading: Reading, kind: str) -> None:
+    """``--frame`` needs a bag's TF, and ``--merge`` needs ``--frame``: a paragraph when they are missing."""
+    if reading.frame is not None and kind == "frames":
+        raise UsageError(
+            f"--frame {reading.frame} moves a bag's clouds with the bag's /tf_static and /tf; a folder of frames "
+            "has no TF. Leave --frame out, or give the bag."
+        )
+    if reading.merge_s is not None and reading.frame is None:
+        raise UsageError(
+            f"--merge {reading.merge_s} combines the clouds of several topics, which only makes sense in one "
+            "frame: add --frame (the vehicle's frame, e.g. --frame base_link)."
+        )
+
+
+def choose_clouds(bag: Bag, reading: Reading, dims: int) -> list:
+    """The cloud connections to read: ``reading.topics`` as given (checked as they are read), or every cloud
+    topic whose first message has the fields the model reads, with one line on stderr naming those skipped
+    and why. No usable topic: the first skipped topic's paragraph."""
+    if reading.topics:
+        return bag.clouds(reading.topics)
+    chosen, skipped = [], []
+    for connection in bag.clouds():
+        if not connection.msgcount:
+            continue
+        fields = [f.name for f in bag.first(connection).fields]
+        try:
+            check_fields(fields, dims, f"{bag.path}:{connection.topic}")
+        except DataFormatError as exc:
+            skipped.append((connection.topic, fields, exc))
+        else:
+            chosen.append(connection)
+    if skipped:
+        reasons = (f"{topic} (fields {' '.join(fields)}: {_lacks(fields)})" for topic, fields, _ in skipped)
+        print(f"skipped {', '.join(reasons)}; pick topics with --topic", file=sys.stderr)
+    if not chosen and skipped:
+        raise skipped[0][2]
+    return chosen or bag.clouds()
+
+
+def _lacks(fields: list[str]) -> str:
+    lower = {name.lower() for name in fields}
+    axes = [axis for axis in ("x", "y", "z") if axis not in lower]
+    return f"no {' '.join(axes)}" if axes else "no intensity"
+
+
+def read_bag(bag: Bag, clouds: list, dims: int, reading: Reading | None = None) -> Iterator[Frame]:
     """The clouds of ``clouds`` in time order, decoded one message at a time; each topic's fields are
-    checked against what the model reads at its first message."""
+    checked against what the model reads at its first message. With ``reading.frame`` each cloud is moved
+    into that frame with the bag's TF, and with ``reading.merge_s`` the clouds within that window are merged."""
+    reading = reading or Reading()
+    frames = _decoded(bag, clouds, dims)
+    if reading.frame is None:
+        return frames
+    tree = bag.transforms()
+    moved = (_in_frame(frame, tree, reading.frame) for frame in frames)
+    return _merged(moved, reading.merge_s) if reading.merge_s is not None else moved
+
+
+def _decoded(bag: Bag, clouds: list, dims: int) -> Iterator[Frame]:
     checked = set()
+    several = len({c.topic for c in clouds}) > 1
     start = time.perf_counter()
     for connection, stamp, raw, msg in bag.messages(clouds):
         where = f"{bag.path}:{connection.topic}@{stamp}"
@@ -87,5 +179,40 @@ def read_bag(bag: Bag, clouds: list, dims: int) -> Iterator[Frame]:
             check_fields([f.name for f in msg.fields], dims, where)
             checked.add(connection.topic)
         points = pointcloud2_to_points(msg, dims, where)
-        yield Frame(stamp, f"{stamp}", points, time.perf_counter() - start, connection, raw, msg.header)
+        name = f"{stamp}_{connection.topic.strip('/').replace('/', '_')}" if several else f"{stamp}"
+        seconds = time.perf_counter() - start
+        yield Frame(stamp, name, points, seconds, connection, raw, msg.header, topic=connection.topic)
         start = time.perf_counter()
+
+
+def _in_frame(frame: Frame, tree, target: str) -> Frame:
+    """The frame's cloud moved from its header's frame into ``target`` (the detections bag gets that cloud)."""
+    start = time.perf_counter()
+    to_target = tree.lookup(target, frame.header.frame_id, stamp_ns(frame.header.stamp))
+    points = transform_points(frame.points, to_target)
+    header = dataclasses.replace(frame.header, frame_id=target)
+    seconds = frame.decode_s + time.perf_counter() - start
+    return dataclasses.replace(frame, points=points, decode_s=seconds, raw=None, header=header)
+
+
+def _merged(frames: Iterator[Frame], window_s: float) -> Iterator[Frame]:
+    """Clouds whose stamps fall within ``window_s`` of their group's first, as one frame stamped like the
+    group's latest cloud, on MERGED_TOPIC."""
+    group: list[Frame] = []
+    for frame in frames:
+        if group and frame.stamp_ns - group[0].stamp_ns > window_s * 1e9:
+            yield _merge(group)
+            group = []
+        group.append(frame)
+    if group:
+        yield _merge(group)
+
+
+def _merge(group: list[Frame]) -> Frame:
+    latest = max(group, key=lambda frame: frame.stamp_ns)
+    start = time.perf_counter()
+    points = np.concatenate([frame.points for frame in group])
+    seconds = sum(frame.decode_s for frame in group) + time.perf_counter() - start
+    return dataclasses.replace(
+        latest, name=f"{latest.stamp_ns}", points=points, decode_s=seconds, connection=None, topic=MERGED_TOPIC
+    )
