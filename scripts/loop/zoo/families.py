@@ -1,7 +1,8 @@
 """The zoo's families: one upstream config each, as data (``probe`` runs them, ``matrix`` runs them all).
 
-``config`` is relative to the package's ``.mim/configs`` (``scope`` says which package); ``frame`` is the
-real input predicted on (``kitti`` LiDAR, ``nuscenes`` LiDAR, ``kitti-image`` camera, ``kitti-both``);
+``config`` is relative to the package's ``.mim/configs`` (``scope`` says which package), or to this repository
+when it starts with ``configs/``; ``frame`` is the real input predicted on (``kitti`` LiDAR, ``nuscenes`` LiDAR,
+``kitti-image`` camera, ``kitti-both``, ``kitti-depth``: the KITTI scan as an indoor depth cloud, see frames.py);
 ``inputs`` are keyword arguments for upstream's own test helper (``mmdet3d.testing.create_detector_inputs``
 or ``mmdet.testing.demo_mm_inputs``); ``deploy`` a deploy config of ours under configs/deploy/ where
 mmdeploy supports the model; ``group`` the ops the family leans on (the CI subset takes one per group).
@@ -18,8 +19,8 @@ class Family:
     name: str
     scope: str  # "mmdet3d" | "mmdet"
     config: str | None
-    kind: str  # "lidar" | "mono3d" | "multiview" | "multimodal" | "2d"
-    frame: str  # "kitti" | "nuscenes" | "kitti-image" | "kitti-both"
+    kind: str  # "lidar" | "indoor" | "seg" | "mono3d" | "multiview" | "multimodal" | "2d"
+    frame: str  # "kitti" | "nuscenes" | "kitti-image" | "kitti-both" | "kitti-depth" | "kitti-depth-image"
     group: str
     inputs: dict = field(default_factory=dict)
     deploy: str | None = None
@@ -31,12 +32,20 @@ NUS = dict(points_feat_dim=5, num_points=2000, num_gt_instance=4)
 NUS_CENTER = dict(NUS, gt_bboxes_dim=9)
 MONO = dict(with_points=False, with_img=True, img_size=(128, 256), bboxes_3d_type="cam", num_gt_instance=3)
 MM = dict(with_img=True, img_size=(128, 256), num_points=2000, num_gt_instance=4)
+# indoor depth clouds: SUN RGB-D and ScanNet detectors read x, y, z and the height above the floor (4 values)
+DEPTH = dict(bboxes_3d_type="depth", points_feat_dim=4, num_points=4096, num_gt_instance=4)
+SCANNET = dict(DEPTH, with_pts_semantic_mask=True, with_pts_instance_mask=True)  # votes are cut by instance
+SEG = dict(num_points=2048, num_gt_instance=1, with_pts_semantic_mask=True)  # points_feat_dim: the backbone's
 VOXEL_DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 DET_DEPLOY = "configs/deploy/detection_onnxruntime_static.py"
 
 
 def _lidar(name, config, frame, group, inputs, deploy=None) -> Family:
     return Family(name, "mmdet3d", config, "lidar", frame, group, inputs, deploy)
+
+
+def _indoor(name, config, kind, group, inputs, frame="kitti-depth") -> Family:
+    return Family(name, "mmdet3d", config, kind, frame, group, inputs)
 
 
 def _det(name, config, group="2d-conv", deploy=None, **inputs) -> Family:
@@ -131,6 +140,33 @@ FAMILIES_3D = (
         "camera-3d",
         MONO,
     ),
+    _lidar(
+        "PointPillars det3d benchmark",
+        "benchmark/hv_pointpillars_secfpn_3x8_100e_det3d_kitti-3d-car.py",
+        "kitti",
+        "pillar",
+        KITTI,
+    ),
+    _indoor("VoteNet", "votenet/votenet_8xb16_sunrgbd-3d.py", "indoor", "point-indoor", DEPTH),
+    _indoor("H3DNet", "h3dnet/h3dnet_8xb3_scannet-seg.py", "indoor", "point-indoor", dict(SCANNET, num_classes=18)),
+    _indoor(
+        "GroupFree3D",
+        "groupfree3d/groupfree3d_head-L6-O256_4xb8_scannet-seg.py",
+        "indoor",
+        "point-indoor",
+        dict(SCANNET, points_feat_dim=3),
+    ),
+    _indoor(
+        "ImVoteNet",
+        "imvotenet/imvotenet_stage2_8xb16_sunrgbd-3d.py",
+        "multimodal",
+        "point-indoor",
+        dict(DEPTH, num_classes=10, with_img=True, img_size=(128, 256)),
+        frame="kitti-depth-image",
+    ),
+    _indoor("PointNet++", "pointnet2/pointnet2_ssg_2xb16-cosine-200e_scannet-seg.py", "seg", "point-seg", SEG),
+    _indoor("PAConv", "paconv/paconv_ssg_8xb8-cosine-150e_s3dis-seg.py", "seg", "point-seg", SEG),
+    _indoor("DGCNN", "dgcnn/dgcnn_4xb32-cosine-100e_s3dis-seg_test-area5.py", "seg", "point-seg", SEG),
     Family(
         "MonoFlex",
         "mmdet3d",

@@ -53,7 +53,8 @@ def build_config(family: Family):
 
     if family.config is None:
         raise LookupError(family.missing)
-    cfg = Config.fromfile(str(package_configs(family.scope) / family.config))
+    ours = family.config.startswith("configs/")  # a config of this repository (MonoFlex: upstream ships none)
+    cfg = Config.fromfile(str((REPO_ROOT if ours else package_configs(family.scope)) / family.config))
     without_pretrained(cfg.model)
     if family.scope == "mmdet3d":
         from mmdet3d.utils import register_all_modules
@@ -66,7 +67,7 @@ def build_config(family: Family):
 
 def train_inputs(family: Family, cfg) -> dict:
     """A batch from upstream's own test helper (plus the camera geometry a mono-3D head reads)."""
-    if family.scope == "mmdet":
+    if family.kind == "2d":
         from mmdet.testing import demo_mm_inputs
 
         return demo_mm_inputs(**{"batch_size": 2, "image_shapes": (3, 128, 128), **family.inputs})
@@ -78,7 +79,9 @@ def train_inputs(family: Family, cfg) -> dict:
     inputs = dict(family.inputs)
     if family.kind == "lidar" and "in_channels" in encoder:  # the point features the model was built for
         inputs["points_feat_dim"] = encoder["in_channels"]
-    head = cfg.model.get("bbox_head") or cfg.model.get("pts_bbox_head") or {}
+    if family.kind == "seg":  # xyz, colour and (S3DIS) the room-normalised xyz the training pipeline adds
+        inputs["points_feat_dim"] = cfg.model.backbone["in_channels"]
+    head = cfg.model.get("bbox_head") or cfg.model.get("pts_bbox_head") or cfg.model.get("decode_head") or {}
     if isinstance(head.get("num_classes"), int):  # labels the head can score: 3DSSD is Car only
         inputs.setdefault("num_classes", head["num_classes"])
     code_size = (head.get("bbox_coder") or {}).get("code_size")
