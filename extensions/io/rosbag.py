@@ -11,7 +11,7 @@ import numpy as np
 
 from extensions.io.fields import structured_to_points
 from extensions.io.mcap_ros1 import MAGIC, Ros1McapReader, mcap_profile
-from extensions.io.tf import TF_TOPICS, TFMESSAGE, TFMESSAGE_DEFINITION, TransformTree
+from extensions.io.tf import TF_MSGTYPES, TF_TOPICS, TFMESSAGE_DEFINITION, TransformTree
 from mmlab_core.errors import DataFormatError
 
 POINTCLOUD2 = "sensor_msgs/msg/PointCloud2"
@@ -90,7 +90,8 @@ def typestore_for(kind: str):
     if not is_ros1(kind):
         return get_typestore(Stores.ROS2_HUMBLE)
     store = get_typestore(Stores.ROS1_NOETIC)
-    store.register(get_types_from_msg(TFMESSAGE_DEFINITION, TFMESSAGE))
+    for msgtype in TF_MSGTYPES:
+        store.register(get_types_from_msg(TFMESSAGE_DEFINITION, msgtype))
     return store
 
 
@@ -172,7 +173,7 @@ class Bag:
     def transforms(self) -> TransformTree:
         """The bag's TF tree: every ``tf2_msgs/msg/TFMessage`` on /tf_static and /tf (read in one pass)."""
         tree = TransformTree(self.path)
-        links = [c for c in self.reader.connections if c.topic in TF_TOPICS and c.msgtype == TFMESSAGE]
+        links = [c for c in self.reader.connections if c.topic in TF_TOPICS and c.msgtype in TF_MSGTYPES]
         if links:
             for connection, _, _, msg in self.messages(links):
                 tree.add(msg, static=connection.topic == "/tf_static")

@@ -11,6 +11,7 @@ import numpy as np
 from mmlab_core.errors import DataFormatError
 
 TFMESSAGE = "tf2_msgs/msg/TFMessage"
+TF_MSGTYPES = (TFMESSAGE, "tf/msg/tfMessage")  # tf2's, and old ROS 1 tf's (the same fields)
 TF_TOPICS = ("/tf_static", "/tf")
 # the ROS 1 Noetic typestore of rosbags has geometry_msgs but not tf2_msgs
 TFMESSAGE_DEFINITION = "geometry_msgs/TransformStamped[] transforms\n"

@@ -194,3 +194,31 @@ def test_an_object_both_lidars_see_is_one_box_in_base_link(deployed, infer_here,
     assert len(whole) == len(found)
     gaps = np.hypot(*(whole[:, None, :2] - found[None, :, :2]).transpose(2, 0, 1))
     assert gaps.min(axis=1).max() < 0.2, gaps.min(axis=1)
+
+
+def test_a_file_is_told_by_its_first_bytes(tmp_path):
+    """A ROS 1 bag, a ROS 1 profile MCAP whatever its name, a bare ROS 2 MCAP (read as it is); an MCAP of
+    another profile and a file of neither kind get a paragraph."""
+    from mcap.writer import Writer
+
+    from extensions.io.rosbag import Bag, bag_kind
+    from mmlab_core.errors import DataFormatError
+    from scripts.loop.infer import sources
+
+    points = np.random.default_rng(1).uniform(-5, 5, (50, 4)).astype(np.float32)
+    assert bag_kind(write_bag("ros1", tmp_path / "a.bag", [points])) == "ros1"
+    assert bag_kind(write_bag("ros1-mcap", tmp_path / "a.bag2", [points])) == "ros1-mcap"
+    bare = next(write_bag("ros2-mcap", tmp_path / "ros2", [points, points]).glob("*.mcap"))
+    assert bag_kind(bare) == "ros2-mcap"
+    with Bag(bare) as bag:
+        frames = list(sources.read_bag(bag, sources.choose_clouds(bag, sources.Reading(), 4), 4))
+    assert len(frames) == 2 and np.allclose(frames[1].points, points)
+    with (tmp_path / "json.mcap").open("wb") as stream:
+        writer = Writer(stream)
+        writer.start(profile="", library="tests")
+        writer.finish()
+    with pytest.raises(DataFormatError, match="is an MCAP file of profile ''; infer reads the ros1 profile"):
+        bag_kind(tmp_path / "json.mcap")
+    (tmp_path / "junk.bag").write_bytes(b"junk")
+    with pytest.raises(DataFormatError, match=r"starts with b'junk', neither a ROS 1 bag's '#ROSBAG V2\.0' nor MCAP"):
+        bag_kind(tmp_path / "junk.bag")
