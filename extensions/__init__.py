@@ -19,13 +19,15 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-# The modules whose import registers the plugin's datasets, transforms, metrics, models and optimizer wrappers.
+# The modules whose import registers the plugin's datasets, transforms, metrics, models, optimizer wrappers
+# and training hooks.
 COMPONENTS = (
     "extensions.datasets",
     "extensions.transforms",
     "extensions.evaluation",
     "extensions.models",
     "extensions.optim",
+    "extensions.hooks",
 )
 # mmdeploy's function rewriters (needs mmdeploy).
 REWRITERS = ("extensions.deploy",)

@@ -9,9 +9,12 @@ custom_imports = dict(
         "extensions.evaluation",
         "extensions.models",
         "extensions.optim",
+        "extensions.hooks",
     ],
     allow_failed_imports=False,
 )
+# every checkpoint records the training data's intensity range (meta["intensity_range"]; infer compares it)
+custom_hooks = [dict(type="IntensityRangeHook")]
 
 # MMLAB_DATASET_PATH (default: data/) holds the datasets
 data_root = "{{$MMLAB_DATASET_PATH:data}}/synthetic/"

@@ -3,12 +3,15 @@
 PCD files and never writes them; tests write theirs with tests/helpers/pcd_writer.py.)
 
 Fields map to x, y, z, intensity (``intensity``, ``i``, ``reflectance`` ...),
-then the extra columns (``ring``, ``time`` ...); columns a file lacks are zero.
+then the extra columns (``ring``, ``time`` ...); extra columns a file lacks are zero, and a file without
+intensity is refused unless a ``fill_intensity`` is given (extensions/io/fields.py).
 Every malformed file raises :class:`DataFormatError` naming it.
 """
 
 from __future__ import annotations
 
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,16 +34,16 @@ _TYPES = {
 _HEADER_KEYS = ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA")
 
 
-def read_pcd(path: str | Path, dims: int = 4) -> np.ndarray:
+def read_pcd(path: str | Path, dims: int = 4, fill_intensity: float | None = None) -> np.ndarray:
     path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataFormatError(path, "point file not found") from None
-    return parse_pcd(raw, path, dims)
+    return parse_pcd(raw, path, dims, fill_intensity)
 
 
-def parse_pcd(raw: bytes, path: str | Path, dims: int = 4) -> np.ndarray:
+def parse_pcd(raw: bytes, path: str | Path, dims: int = 4, fill_intensity: float | None = None) -> np.ndarray:
     header, body, line = _split_header(raw, path)
     fields, dtype, count = _layout(header, path)
     kind = header["DATA"][0].lower()
@@ -52,7 +55,7 @@ def parse_pcd(raw: bytes, path: str | Path, dims: int = 4) -> np.ndarray:
         table = _compressed(body, dtype, count, path)
     else:
         raise DataFormatError(path, f"unknown DATA type {kind!r} (ascii, binary or binary_compressed)", line)
-    return structured_to_points(table, fields, dims, path)
+    return structured_to_points(table, fields, dims, path, fill_intensity)
 
 
 def _split_header(raw: bytes, path) -> tuple[dict[str, list[str]], bytes, int]:
@@ -109,26 +112,43 @@ def _layout(header: dict[str, list[str]], path) -> tuple[list[str], np.dtype, in
 
 
 def _ascii(body: bytes, dtype: np.dtype, count: int, path, first_line: int) -> np.ndarray:
-    rows = [r for r in body.decode("ascii", "replace").splitlines() if r.strip()]
+    """The rows after the DATA line, parsed whole by NumPy; a malformed file is read again row by row,
+    only to name its first bad line."""
+    widths = [int(np.prod(dtype[name].shape or (1,))) for name in dtype.names]
+    table = np.zeros(count, dtype=dtype)
+    if count == 0:
+        return table
+    text = body.decode("ascii", "replace")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # blank lines and an empty body: checked below
+            values = np.loadtxt(io.StringIO(text), dtype=np.float64, comments=None, ndmin=2, max_rows=count)
+    except ValueError:
+        values = None
+    if values is None or values.shape[1] != sum(widths) or len(values) < count:
+        _diagnose(text, sum(widths), count, path, first_line)
+    position = 0
+    for name, width in zip(dtype.names, widths, strict=True):
+        table[name] = values[:, position : position + width].reshape(table[name].shape)
+        position += width
+    return table
+
+
+def _diagnose(text: str, width: int, count: int, path, first_line: int) -> None:
+    """Say what is wrong with ascii data NumPy could not read as ``count`` rows of ``width`` numbers: too few
+    rows, else the first row that is not ``width`` numbers (its line number)."""
+    rows = [(n, row) for n, row in enumerate(text.splitlines(), first_line + 1) if row.strip()]
     if len(rows) < count:
         raise DataFormatError(path, f"POINTS says {count} but the file has {len(rows)} rows (truncated?)")
-    width = sum(int(np.prod(dtype[name].shape or (1,))) for name in dtype.names)
-    table = np.zeros(count, dtype=dtype)
-    for index, row in enumerate(rows[:count]):
+    for number, row in rows[:count]:
         values = row.split()
         if len(values) != width:
-            raise DataFormatError(path, f"expected {width} values, got {len(values)}", first_line + 1 + index)
+            raise DataFormatError(path, f"expected {width} values, got {len(values)}", number)
         try:
-            flat = [float(v) for v in values]
+            [float(v) for v in values]
         except ValueError:
-            raise DataFormatError(path, f"not a number in {row.strip()!r}", first_line + 1 + index) from None
-        position = 0
-        for name in dtype.names:
-            size = int(np.prod(dtype[name].shape or (1,)))
-            chunk = flat[position : position + size]
-            table[name][index] = chunk if size > 1 else chunk[0]
-            position += size
-    return table
+            raise DataFormatError(path, f"not a number in {row.strip()!r}", number) from None
+    raise DataFormatError(path, f"the ascii data is not {count} rows of {width} numbers")
 
 
 def _binary(body: bytes, dtype: np.dtype, count: int, path) -> np.ndarray:

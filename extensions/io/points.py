@@ -31,8 +31,8 @@ def write_bin(path: str | Path, points: np.ndarray) -> None:
     Path(path).write_bytes(np.ascontiguousarray(points, dtype=np.float32).tobytes())
 
 
-def read_points(path: str | Path, dims: int = 4) -> np.ndarray:
-    """``.bin`` or ``.pcd`` by extension."""
+def read_points(path: str | Path, dims: int = 4, fill_intensity: float | None = None) -> np.ndarray:
+    """``.bin`` or ``.pcd`` by extension; a PCD without intensity gets ``fill_intensity`` (None: refused)."""
     if str(path).endswith(".pcd"):
-        return read_pcd(path, dims)
+        return read_pcd(path, dims, fill_intensity)
     return read_bin(path, dims)

@@ -28,6 +28,7 @@ import numpy as np
 
 from extensions.classes import DRIVING_CLASSES
 from extensions.geometry import centre_to_bottom, points_in_box
+from extensions.io.fields import TRAINING_FILL
 from extensions.io.labels import read_labels
 from extensions.io.points import read_points
 from mmlab_core.cli import run
@@ -63,7 +64,7 @@ def build_infos(root: Path, split: str, classes=DRIVING_CLASSES, dims: int = 4) 
     data_list = []
     for index, (frame_id, points_path) in enumerate(read_split(root, split)):
         labels = read_labels(root / "labels" / f"{frame_id}.txt", classes)
-        points = read_points(points_path, dims)
+        points = read_points(points_path, dims, TRAINING_FILL)
         instances = []
         for name, box in zip(labels.names, labels.boxes, strict=True):
             instances.append(
@@ -93,7 +94,7 @@ def build_gt_database(root: Path, infos: dict, dims: int = 4) -> dict:
     db: dict[str, list] = {c: [] for c in classes}
     group_id = 0
     for info in infos["data_list"]:
-        points = read_points(root / info["lidar_points"]["lidar_path"], dims)
+        points = read_points(root / info["lidar_points"]["lidar_path"], dims, TRAINING_FILL)
         for gt_idx, instance in enumerate(info["instances"]):
             box = np.array(instance["bbox_3d"], dtype=np.float32)
             bottom = centre_to_bottom(box)[0]

@@ -16,6 +16,7 @@ import numpy as np
 
 from extensions.classes import DRIVING_CLASSES
 from extensions.geometry import points_in_box
+from extensions.io.fields import TRAINING_FILL
 from extensions.io.multisensor import read_frame
 from extensions.io.points import read_points
 from mmlab_core.cli import run
@@ -49,7 +50,7 @@ def build_infos(root: Path, split: str, classes=DRIVING_CLASSES) -> dict:
         for name, camera in frame["cameras"].items():
             if not (root / camera["path"]).exists():
                 raise DataFormatError(frame_file, f"cameras.{name}.path: {camera['path']} does not exist")
-        points = read_points(root / frame["lidar_path"], frame["dims"])
+        points = read_points(root / frame["lidar_path"], frame["dims"], TRAINING_FILL)
         instances = [
             dict(
                 bbox_3d=[float(v) for v in box],

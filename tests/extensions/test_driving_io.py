@@ -42,7 +42,48 @@ def test_pcd_fields_map_to_intensity_and_extras(tmp_path):
     np.testing.assert_array_equal(read_pcd(path, dims=5), table)
     np.testing.assert_array_equal(read_pcd(path, dims=4), table[:, :4])
     write_pcd(path, table[:, :3], fields=("x", "y", "z"))
-    assert read_pcd(path, dims=4)[:, 3].tolist() == [0.0, 0.0]
+    np.testing.assert_array_equal(read_pcd(path, dims=3), table[:, :3])  # a model that reads no intensity
+
+
+@pytest.mark.parametrize("data", ["ascii", "binary"])
+def test_pcd_without_intensity_is_refused_unless_a_fill_value_is_given(tmp_path, data):
+    """The same paragraph as a bag's cloud without intensity (scripts/loop/infer), not a silent zero."""
+    table = np.array([[1, 2, 3], [4, 5, 6]], np.float32)
+    path = tmp_path / "xyz.pcd"
+    write_pcd(path, table, fields=("x", "y", "z"), data=data)
+    with pytest.raises(DataFormatError) as caught:
+        read_points(path)
+    for phrase in (str(path), "the cloud has the fields x, y, z,", "intensity (or one of", "--fill-intensity VALUE"):
+        assert phrase in str(caught.value)
+    assert read_points(path, fill_intensity=0.4)[:, 3].tolist() == pytest.approx([0.4, 0.4])
+
+
+ASCII_HEAD = b"VERSION 0.7\nFIELDS x y z intensity\nSIZE 4 4 4 4\nTYPE F F F F\nCOUNT 1 1 1 1\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"1 2 3 4\n5 6 7 8\n", ": POINTS says 3 but the file has 2 rows (truncated?)"),
+        (b"1 2 3 4\n\n5 6 7\n9 9 9 9\n", ":12: expected 4 values, got 3"),
+        (b"1 2 3 4\n5 6 x 8\n9 9 9 9\n", ":11: not a number in '5 6 x 8'"),
+        (b"1 2 3\n5 6 7\n9 9 9\n", ":10: expected 4 values, got 3"),
+    ],
+)
+def test_malformed_ascii_pcd_names_file_and_line(tmp_path, body, expected):
+    path = tmp_path / "bad.pcd"
+    path.write_bytes(ASCII_HEAD + b"WIDTH 3\nHEIGHT 1\nPOINTS 3\nDATA ascii\n" + body)
+    with pytest.raises(DataFormatError) as caught:
+        read_pcd(path)
+    assert f"{path}{expected}" in str(caught.value)
+
+
+def test_ascii_pcd_with_counted_and_integer_fields(tmp_path):
+    """COUNT > 1 and integer types are split out of the one parsed block; rows past POINTS are ignored."""
+    head = b"FIELDS x y z rgb normal intensity\nSIZE 4 4 4 4 4 1\nTYPE F F F U F U\nCOUNT 1 1 1 1 3 1\n"
+    body = b"1 2 3 7 0 0 1 200\n\n4 5 6 8 0 1 0 100\n9 9 9 9 9 9 9 9\n"
+    raw = b"VERSION 0.7\n" + head + b"WIDTH 2\nHEIGHT 1\nPOINTS 2\nDATA ascii\n" + body
+    np.testing.assert_array_equal(parse_pcd(raw, "mem.pcd"), [[1, 2, 3, 200], [4, 5, 6, 100]])
 
 
 def test_lzf_back_references():

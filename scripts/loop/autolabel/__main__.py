@@ -40,7 +40,8 @@ def autolabel(
     from tqdm import tqdm
 
     kind = sources.kind_of(frames_path)
-    frames, total, reader = frames_of(frames_path, kind, reading or sources.Reading(), detector.dims)
+    reading = reading or sources.Reading()
+    frames, total, reader = frames_of(frames_path, kind, reading, detector.dims, detector.intensity_range)
     provenance = dict(
         model=spec.config,
         runtime=spec.runtime,

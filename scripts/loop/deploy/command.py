@@ -23,9 +23,17 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
+from extensions.io.intensity import META_KEY, recorded_range
 from mmlab_core.settings import current
 from scripts.loop.common import quiet, tracking
-from scripts.loop.common.checks import UsageError, check_checkpoint, check_dataset, check_pair, load_config
+from scripts.loop.common.checks import (
+    UsageError,
+    check_checkpoint,
+    check_dataset,
+    check_pair,
+    load_checkpoint,
+    load_config,
+)
 from scripts.loop.deploy.export import (
     BACKENDS,
     backend_of,
@@ -144,6 +152,7 @@ def deploy(
     onnx = out / "end2end.onnx"
     report.update(model_config=model_config, deploy_config=deploy_config, checkpoint=checkpoint)
     report.update(model=str(model_path), onnx=str(onnx))
+    report[META_KEY] = recorded_range(load_checkpoint(checkpoint))  # the training data's, for infer
     int8_files = []
     if int8:
         print(f"quantizing to INT8 on {len(calibration)} calibration frames; evaluating float32 and INT8", flush=True)

@@ -20,6 +20,7 @@ def markdown(report: dict) -> str:
         f"- checkpoint: `{report['checkpoint']}`",
         f"- model: `{report['model']}` ({backend}, {report['device']})",
         f"- verdict: **{'pass' if report['passed'] else 'FAIL'}**",
+        f"- training intensity: {_intensity(report.get('intensity_range'))}",
         f"- raw head outputs: max |PyTorch - {backend}| = {report['max_abs_diff']:.3g} "
         f"(threshold {limits['max_abs_diff']:g})",
         f"- final boxes: {report['boxes_matched']} of {report['boxes_reference']} PyTorch boxes matched "
@@ -41,6 +42,15 @@ def markdown(report: dict) -> str:
     if "int8" in report:
         lines += ["", *int8_markdown(report["int8"], backend)]
     return "\n".join(lines) + "\n"
+
+
+def _intensity(summary: dict | None) -> str:
+    if not summary:
+        return "not recorded (a checkpoint saved without IntensityRangeHook)"
+    return (
+        f"{summary['min']:.3g} to {summary['max']:.3g}, 99th percentile {summary['p99']:.3g} "
+        f"({summary['frames']} frames); infer compares recordings with it"
+    )
 
 
 def int8_markdown(int8: dict, backend: str) -> list[str]:

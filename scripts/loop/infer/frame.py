@@ -14,29 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.io.fields import INTENSITY
-from mmlab_core.errors import DataFormatError
+from extensions.io.fields import check_fields  # noqa: F401  (the one check: infer's sources and the ROS 2 node)
+from extensions.io.intensity import recorded_range
 from scripts.loop.common.checks import point_dims
 from scripts.loop.deploy.box_parity import Detections
 
 RUNTIMES = ("onnxruntime", "openvino", "pytorch")
 OUTPUTS = ["cls_score0", "bbox_pred0", "dir_cls_pred0"]
 STAGES = ("decode", "voxelize", "network", "post-process")
-
-
-def check_fields(fields: list[str], dims: int, source) -> None:
-    """A cloud must carry the columns the model reads: x, y, z, and intensity when it reads four or more."""
-    lower = {name.lower() for name in fields}
-    missing = [axis for axis in ("x", "y", "z") if axis not in lower]
-    if dims >= 4 and not lower & set(INTENSITY):
-        missing.append(f"intensity (or one of {', '.join(INTENSITY[1:])})")
-    if missing:
-        raise DataFormatError(
-            source,
-            f"the cloud has the fields {', '.join(fields) or 'none'}, but the model reads {dims} columns "
-            f"(x, y, z, intensity ...) and {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing. "
-            "Pick the topic of the LiDAR driver's raw cloud, or a model trained on these fields.",
-        )
 
 
 class Timer:
@@ -76,6 +61,7 @@ class FrameDetector:
         self.dims = point_dims(model_cfg)
         self.model = MODELS.build(model_cfg.model).eval()
         state = load_checkpoint(checkpoint)
+        self.intensity_range = recorded_range(state)  # the training data's (None: not recorded)
         load_state_dict(self.model, state.get("state_dict", state), strict=True)
         self.pipeline = Compose(model_cfg.test_pipeline[1:])  # after the loader: the points come from us
         self.session = None

@@ -18,15 +18,20 @@ from mmlab_core.files import atomic_dir
 from scripts.loop.infer import sources
 from scripts.loop.infer.bag_out import BagOut, bag_name
 from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
+from scripts.loop.infer.intensity import watched
 from scripts.loop.infer.records import Records
 
 
-def frames_of(path: Path, kind: str, reading: sources.Reading, dims: int) -> tuple[Iterator, int | None, Bag | None]:
+def frames_of(
+    path: Path, kind: str, reading: sources.Reading, dims: int, trained_intensity: dict | None = None
+) -> tuple[Iterator, int | None, Bag | None]:
     """The input's frames (an iterator), how many there are (None when merged), and the bag to close (None
-    for folders)."""
+    for folders). The first frames' intensity is compared with ``trained_intensity``, the model's training
+    range (one line on stderr when far off: scripts/loop/infer/intensity.py)."""
     sources.check_reading(reading, kind)
     if kind == "frames":
-        return sources.read_frames(path, dims), len(sources.frame_files(path)), None
+        frames = sources.read_frames(path, dims, reading)
+        return watched(frames, trained_intensity, reading.intensity_scale), len(sources.frame_files(path)), None
     bag = Bag(path, kind)
     try:
         clouds = sources.choose_clouds(bag, reading, dims)
@@ -34,7 +39,8 @@ def frames_of(path: Path, kind: str, reading: sources.Reading, dims: int) -> tup
         bag.close()
         raise
     total = None if reading.merge_s is not None else sum(c.msgcount for c in clouds)
-    return sources.read_bag(bag, clouds, dims, reading), total, bag
+    frames = sources.read_bag(bag, clouds, dims, reading)
+    return watched(frames, trained_intensity, reading.intensity_scale), total, bag
 
 
 def summary(latencies: dict[str, list[float]], frames: int, wall_s: float) -> dict:
@@ -73,7 +79,7 @@ def infer(
     kind = sources.kind_of(path)
     out_kind = "ros2-mcap" if kind == "frames" else kind
     store = typestore_for(out_kind)
-    frames, total, reader = frames_of(path, kind, reading or sources.Reading(), detector.dims)
+    frames, total, reader = frames_of(path, kind, reading or sources.Reading(), detector.dims, detector.intensity_range)
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
     try:
         with atomic_dir(out) as stage_dir:

@@ -22,6 +22,7 @@ from extensions.io.tf import stamp_ns, transform_points
 from mmlab_core.errors import DataFormatError
 from scripts.loop.common.checks import UsageError
 from scripts.loop.infer.frame import check_fields
+from scripts.loop.infer.intensity import intensity_options, scaled
 
 MERGED_TOPIC = "/points_merged"  # where --merge writes its clouds (and their detections) in the output bag
 
@@ -59,6 +60,7 @@ def reading_options(parser: argparse.ArgumentParser, vehicle_frame: bool = True)
             dest="merge_s",
             help="with --frame: merge the clouds of the topics that fall within this window into one frame",
         )
+    intensity_options(parser)
 
 
 def reading_of(args: argparse.Namespace) -> Reading:
@@ -103,11 +105,13 @@ def frame_files(path: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in FRAME_SUFFIXES)
 
 
-def read_frames(path: Path, dims: int) -> Iterator[Frame]:
-    """The frames of a folder, in name order, stamped 0.1 s apart (10 Hz) from 0."""
+def read_frames(path: Path, dims: int, reading: Reading | None = None) -> Iterator[Frame]:
+    """The frames of a folder, in name order, stamped 0.1 s apart (10 Hz) from 0, their intensity filled
+    and scaled as ``reading`` says."""
+    reading = reading or Reading()
     for index, file in enumerate(frame_files(path)):
         start = time.perf_counter()
-        points = read_points(file, dims)
+        points = scaled(read_points(file, dims, reading.fill_intensity), reading.intensity_scale)
         yield Frame(index * 100_000_000, file.stem, points, time.perf_counter() - start)
 
 
@@ -137,7 +141,7 @@ def choose_clouds(bag: Bag, reading: Reading, dims: int) -> list:
             continue
         fields = [f.name for f in bag.first(connection).fields]
         try:
-            check_fields(fields, dims, f"{bag.path}:{connection.topic}")
+            check_fields(fields, dims, f"{bag.path}:{connection.topic}", reading.fill_intensity)
         except DataFormatError as exc:
             skipped.append((connection.topic, fields, exc))
         else:
@@ -161,7 +165,7 @@ def read_bag(bag: Bag, clouds: list, dims: int, reading: Reading | None = None) 
     checked against what the model reads at its first message. With ``reading.frame`` each cloud is moved
     into that frame with the bag's TF, and with ``reading.merge_s`` the clouds within that window are merged."""
     reading = reading or Reading()
-    frames = _decoded(bag, clouds, dims)
+    frames = _decoded(bag, clouds, dims, reading)
     if reading.frame is None:
         return frames
     tree = bag.transforms()
@@ -169,16 +173,16 @@ def read_bag(bag: Bag, clouds: list, dims: int, reading: Reading | None = None) 
     return _merged(moved, reading.merge_s) if reading.merge_s is not None else moved
 
 
-def _decoded(bag: Bag, clouds: list, dims: int) -> Iterator[Frame]:
+def _decoded(bag: Bag, clouds: list, dims: int, reading: Reading) -> Iterator[Frame]:
     checked = set()
     several = len({c.topic for c in clouds}) > 1
     start = time.perf_counter()
     for connection, stamp, raw, msg in bag.messages(clouds):
         where = f"{bag.path}:{connection.topic}@{stamp}"
         if connection.topic not in checked:
-            check_fields([f.name for f in msg.fields], dims, where)
+            check_fields([f.name for f in msg.fields], dims, where, reading.fill_intensity)
             checked.add(connection.topic)
-        points = pointcloud2_to_points(msg, dims, where)
+        points = scaled(pointcloud2_to_points(msg, dims, where, reading.fill_intensity), reading.intensity_scale)
         name = f"{stamp}_{connection.topic.strip('/').replace('/', '_')}" if several else f"{stamp}"
         seconds = time.perf_counter() - start
         yield Frame(stamp, name, points, seconds, connection, raw, msg.header, topic=connection.topic)
