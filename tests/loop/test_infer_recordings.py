@@ -137,6 +137,7 @@ def _two_lidar_bag(kind, path, front: np.ndarray, rear: np.ndarray, pairs: int =
 def test_two_lidars_are_moved_into_base_link_and_merged(tmp_path, kind):
     from extensions.io.rosbag import Bag
     from mmlab_core.errors import DataFormatError
+    from scripts.loop.common.checks import UsageError
     from scripts.loop.infer import sources
 
     rng = np.random.default_rng(0)
@@ -162,6 +163,10 @@ def test_two_lidars_are_moved_into_base_link_and_merged(tmp_path, kind):
         with pytest.raises(DataFormatError, match="no transform from frame 'lidar_front' to frame 'odom'") as error:
             next(sources.read_bag(source, source.clouds(), 4, sources.Reading(frame="odom")))
         assert "its TF knows the frames: base_link, lidar_front, lidar_rear, map, rear_mount" in str(error.value)
+    with pytest.raises(UsageError, match="add --frame"):
+        sources.check_reading(sources.Reading(merge_s=0.05), kind)
+    with pytest.raises(UsageError, match="a folder of frames has no TF"):
+        sources.check_reading(sources.Reading(frame="base_link"), "frames")
 
 
 @pytest.mark.slow
