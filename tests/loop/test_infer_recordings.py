@@ -224,6 +224,10 @@ def test_a_file_is_told_by_its_first_bytes(tmp_path):
         writer.finish()
     with pytest.raises(DataFormatError, match="is an MCAP file of profile ''; infer reads the ros1 profile"):
         bag_kind(tmp_path / "json.mcap")
+    cut = write_bag("ros1-mcap", tmp_path / "cut.mcap", [points] * 20)
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    with pytest.raises(DataFormatError, match=r"is not a readable ros1-mcap bag .* is it truncated"):
+        Bag(cut)
     (tmp_path / "junk.bag").write_bytes(b"junk")
     with pytest.raises(DataFormatError, match=r"starts with b'junk', neither a ROS 1 bag's '#ROSBAG V2\.0' nor MCAP"):
         bag_kind(tmp_path / "junk.bag")
