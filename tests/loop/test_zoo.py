@@ -82,3 +82,16 @@ def test_a_missing_cpu_op_becomes_an_actionable_reason():
         assert "furthest_point_sample" in reason(exc)
     else:  # the CPU op has landed: it samples distinct indices
         assert sampled.shape == (1, 8) and len(set(sampled[0].tolist())) == 8
+
+
+def test_a_family_needing_an_absent_package_reports_what_is_missing(tmp_path):
+    """SPVCNN's upstream config is tried for real (torchsparse is absent, so its build fails), and the row says
+    what is missing and what was tried rather than upstream's "Please follow get_started.md"."""
+    from scripts.loop.zoo.families import TORCHSPARSE_MISSING, by_name
+    from scripts.loop.zoo.probe import probe
+
+    result = probe(by_name("SPVCNN"), tmp_path / "spvcnn.json")
+    config = result["stages"]["config"]
+    assert config["ok"] is False and config["reason"].startswith(TORCHSPARSE_MISSING), config
+    assert "Torchsparse" in config["reason"]  # upstream's own error follows, in brackets
+    assert set(result["stages"]) == {"config"}

@@ -6,7 +6,8 @@ when it starts with ``configs/``; ``frame`` is the real input predicted on (``ki
 ``inputs`` are keyword arguments for upstream's own test helper (``mmdet3d.testing.create_detector_inputs``
 or ``mmdet.testing.demo_mm_inputs``); ``deploy`` a deploy config of ours under configs/deploy/ where
 mmdeploy supports the model; ``group`` the ops the family leans on (the CI subset takes one per group).
-A family whose ``config`` is None has no upstream config, and ``missing`` says why.
+A family whose ``config`` is None has no upstream config, and ``missing`` says why; a family with a config
+and ``missing`` needs a package this stack lacks: the probe still builds it, and reports ``missing`` if that fails.
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ MM = dict(with_img=True, img_size=(128, 256), num_points=2000, num_gt_instance=4
 DEPTH = dict(bboxes_3d_type="depth", points_feat_dim=4, num_points=4096, num_gt_instance=4)
 SCANNET = dict(DEPTH, with_pts_semantic_mask=True, with_pts_instance_mask=True)  # votes are cut by instance
 SEG = dict(num_points=2048, num_gt_instance=1, with_pts_semantic_mask=True)  # points_feat_dim: the backbone's
+SEMANTICKITTI = dict(SEG, points_feat_dim=4)  # x, y, z, intensity (probe.py spreads them over 40 m)
+# what stops the families built on sparse backends this stack cannot install (tried 2026-12-02)
+TORCHSPARSE_MISSING = (
+    "needs torchsparse (SPVCNN's point-voxel ops: sphash, spdevoxelize; its backbone accepts no other backend), "
+    "and torchsparse is not on the package index"
+)
+MINKOWSKI_MISSING = (
+    "needs MinkowskiEngine (generative transposed convolution and pruning, which spconv lacks). The index has only "
+    "the 0.5.4 sdist (2021): its setup.py fails before building, in numpy.distutils' BLAS search "
+    "(TypeError in Compiler.__init__ under current setuptools), and wants a system BLAS (libopenblas-dev, not "
+    "installed) and a long C++ compile against torch 2.13; no fork of it yet"
+)
 VOXEL_DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 DET_DEPLOY = "configs/deploy/detection_onnxruntime_static.py"
 
@@ -167,6 +180,55 @@ FAMILIES_3D = (
     _indoor("PointNet++", "pointnet2/pointnet2_ssg_2xb16-cosine-200e_scannet-seg.py", "seg", "point-seg", SEG),
     _indoor("PAConv", "paconv/paconv_ssg_8xb8-cosine-150e_s3dis-seg.py", "seg", "point-seg", SEG),
     _indoor("DGCNN", "dgcnn/dgcnn_4xb32-cosine-100e_s3dis-seg_test-area5.py", "seg", "point-seg", SEG),
+    Family(
+        "Cylinder3D",
+        "mmdet3d",
+        "cylinder3d/cylinder3d_4xb4-3x_semantickitti.py",
+        "seg",
+        "kitti",
+        "spconv-seg",
+        SEMANTICKITTI,
+    ),
+    Family(
+        "MinkUNet",
+        "mmdet3d",
+        "minkunet/minkunet34_w32_spconv_8xb2-laser-polar-mix-3x_semantickitti.py",
+        "seg",
+        "kitti",
+        "spconv-seg",
+        SEMANTICKITTI,
+    ),
+    Family(
+        "SPVCNN",
+        "mmdet3d",
+        "spvcnn/spvcnn_w16_8xb2-amp-15e_semantickitti.py",
+        "seg",
+        "kitti",
+        "torchsparse",
+        SEMANTICKITTI,
+        missing=TORCHSPARSE_MISSING,
+    ),
+    Family(
+        "FCAF3D",
+        "mmdet3d",
+        "fcaf3d/fcaf3d_2xb8_scannet-3d-18class.py",
+        "indoor",
+        "kitti-depth",
+        "minkowski",
+        dict(DEPTH, points_feat_dim=3, num_classes=18),
+        missing=MINKOWSKI_MISSING,
+    ),
+    Family(
+        "TR3D",
+        "mmdet3d",
+        None,
+        "indoor",
+        "kitti-depth",
+        "minkowski",
+        dict(DEPTH, points_feat_dim=3, num_classes=18),
+        missing="TR3D lives in mmdet3d's projects/TR3D, which the 1.4.0 release artifact does not ship (only the "
+        "git tag has it); it is also built on MinkowskiEngine: " + MINKOWSKI_MISSING,
+    ),
     Family(
         "MonoFlex",
         "mmdet3d",

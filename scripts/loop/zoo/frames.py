@@ -87,7 +87,8 @@ def predict(model, kind: str, frame: str, work_dir: Path):
     if kind in ("indoor", "seg"):
         from mmdet3d.apis import inference_segmentor
 
-        scan = str(write_depth_scan(work_dir / "000008_depth.bin"))
+        # SemanticKITTI's segmentors read the KITTI scan as it is; the indoor ones, as a depth cloud
+        scan = sample_path(frame) if frame == "kitti" else str(write_depth_scan(work_dir / "000008_depth.bin"))
         result, _ = (inference_segmentor if kind == "seg" else inference_detector)(model, scan)
         return result
     if frame == "kitti-depth-image":

@@ -20,7 +20,7 @@ from mmlab_core.cli import run
 from mmlab_core.files import atomic_write
 from mmlab_core.settings import REPO_ROOT
 from scripts.loop.zoo.families import Family, by_name
-from scripts.loop.zoo.reasons import reason
+from scripts.loop.zoo.reasons import first_line, reason
 
 STAGES = ("config", "train", "predict", "export")
 
@@ -79,7 +79,7 @@ def train_inputs(family: Family, cfg) -> dict:
     inputs = dict(family.inputs)
     if family.kind == "lidar" and "in_channels" in encoder:  # the point features the model was built for
         inputs["points_feat_dim"] = encoder["in_channels"]
-    if family.kind == "seg":  # xyz, colour and (S3DIS) the room-normalised xyz the training pipeline adds
+    if family.kind == "seg" and family.frame != "kitti":  # xyz, colour and (S3DIS) the room-normalised xyz
         inputs["points_feat_dim"] = cfg.model.backbone["in_channels"]
     head = cfg.model.get("bbox_head") or cfg.model.get("pts_bbox_head") or cfg.model.get("decode_head") or {}
     if isinstance(head.get("num_classes"), int):  # labels the head can score: 3DSSD is Car only
@@ -88,6 +88,9 @@ def train_inputs(family: Family, cfg) -> dict:
     if isinstance(code_size, int):  # boxes the coder encodes: nuScenes anchor heads carry velocity (9 values)
         inputs.setdefault("gt_bboxes_dim", code_size)
     data = create_detector_inputs(**inputs)
+    if family.kind == "seg" and family.frame == "kitti":  # SemanticKITTI segmentors voxelize at 5 cm: a unit cube
+        for points in data["inputs"]["points"]:  # is too few voxels for their 4 downsamplings, so spread it over 40 m
+            points[:, :3] = points[:, :3] * 40.0 - 20.0
     if family.kind in ("mono3d", "multiview", "multimodal"):
         import numpy as np
         import torch
@@ -190,7 +193,12 @@ def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
             from mmengine.registry import MODELS
 
             cfg = build_config(family)
-            model = MODELS.build(cfg.model)
+            try:
+                model = MODELS.build(cfg.model)
+            except Exception as exc:
+                if family.missing:  # a package this stack lacks: say which, and what was tried
+                    raise LookupError(f"{family.missing} ({first_line(exc)})") from exc
+                raise
             model.init_weights()
             model.cfg = cfg
             built.update(cfg=cfg, model=model)
