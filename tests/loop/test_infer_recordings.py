@@ -84,6 +84,8 @@ def test_radar_topics_are_skipped_on_one_line_and_topic_repeats(deployed, infer_
     assert [line for line in result.stderr.splitlines() if line.startswith("skipped")] == [
         SKIPPED + ": no intensity); pick topics with --topic"
     ]
+    result = infer_here(tmp / "deployed", bag, "--fill-intensity", "0", "--out", tmp_path / "filled")
+    assert "4 frames in" in result.stdout and SKIPPED in result.stderr  # a radar's cloud is no LiDAR's
     result = infer_here(tmp / "deployed", bag, "--topic", "/lidar/rear", "--out", tmp_path / "rear")
     assert result.returncode == 0 and "2 frames in" in result.stdout and "skipped" not in result.stderr
     result = infer_here(tmp / "deployed", bag, "--topic", "/lidar/front", "--topic", "/radar/rear", "--out", tmp_path)

@@ -132,26 +132,30 @@ def check_reading(reading: Reading, kind: str) -> None:
 def choose_clouds(bag: Bag, reading: Reading, dims: int) -> list:
     """The cloud connections to read: ``reading.topics`` as given (checked as they are read), or every cloud
     topic whose first message has the fields the model reads, with one line on stderr naming those skipped
-    and why. No usable topic: the first skipped topic's paragraph."""
+    and why. Topics without intensity are skipped even with ``--fill-intensity`` (a radar's cloud is no
+    LiDAR's) unless no topic has intensity; no usable topic at all: the first skipped topic's paragraph."""
     if reading.topics:
         return bag.clouds(reading.topics)
-    chosen, skipped = [], []
-    for connection in bag.clouds():
-        if not connection.msgcount:
-            continue
-        fields = [f.name for f in bag.first(connection).fields]
-        try:
-            check_fields(fields, dims, f"{bag.path}:{connection.topic}", reading.fill_intensity)
-        except DataFormatError as exc:
-            skipped.append((connection.topic, fields, exc))
-        else:
-            chosen.append(connection)
+    firsts = {c.topic: [f.name for f in bag.first(c).fields] for c in bag.clouds() if c.msgcount}
+    usable = {topic: _refusal(bag, topic, fields, dims, None) is None for topic, fields in firsts.items()}
+    if not any(usable.values()) and reading.fill_intensity is not None:
+        usable = {t: _refusal(bag, t, f, dims, reading.fill_intensity) is None for t, f in firsts.items()}
+    skipped = [topic for topic, ok in usable.items() if not ok]
     if skipped:
-        reasons = (f"{topic} (fields {' '.join(fields)}: {_lacks(fields)})" for topic, fields, _ in skipped)
+        reasons = (f"{topic} (fields {' '.join(firsts[topic])}: {_lacks(firsts[topic])})" for topic in skipped)
         print(f"skipped {', '.join(reasons)}; pick topics with --topic", file=sys.stderr)
-    if not chosen and skipped:
-        raise skipped[0][2]
-    return chosen or bag.clouds()
+        if len(skipped) == len(usable):
+            raise _refusal(bag, skipped[0], firsts[skipped[0]], dims, reading.fill_intensity)
+    return [c for c in bag.clouds() if usable.get(c.topic, True)]
+
+
+def _refusal(bag: Bag, topic: str, fields: list[str], dims: int, fill: float | None) -> DataFormatError | None:
+    """Why the model cannot read a topic of these fields (None: it can)."""
+    try:
+        check_fields(fields, dims, f"{bag.path}:{topic}", fill)
+    except DataFormatError as exc:
+        return exc
+    return None
 
 
 def _lacks(fields: list[str]) -> str:
