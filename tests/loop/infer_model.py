@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 
 from tests.helpers.inprocess import run_main
@@ -16,11 +17,12 @@ DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 @pytest.fixture(scope="session")
 def deployed(tmp_path_factory):
     """Four generated frames (1 train, 3 val), an untrained checkpoint (classifier bias zeroed: every box scores
-    0.5) and its deployed folder, written by scripts.loop.deploy itself."""
+    0.5; the frames' intensity range in its meta) and its deployed folder, written by scripts.loop.deploy itself."""
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner.checkpoint import save_checkpoint
 
+    from extensions.io.intensity import META_KEY, summarise
     from extensions.io.points import read_bin
     from scripts.data.convert_lidar import convert
     from scripts.data.synth_scenes import generate
@@ -44,7 +46,10 @@ def deployed(tmp_path_factory):
 
         state = MODELS.build(Config.fromfile(CONFIG).model).state_dict()
         state["bbox_head.conv_cls.bias"].zero_()
-        save_checkpoint(dict(state_dict=state, meta={}), str(tmp / "model.pth"))
+        # the intensity range IntensityRangeHook records in a trained checkpoint (infer compares recordings with it)
+        train = [read_bin(f)[:, 3] for f in sorted((tmp / "datasets" / "synthetic" / "points").glob("*.bin"))]
+        meta = {META_KEY: summarise(np.concatenate(train), len(train))}
+        save_checkpoint(dict(state_dict=state, meta=meta), str(tmp / "model.pth"))
         args = [
             DEPLOY,
             CONFIG,

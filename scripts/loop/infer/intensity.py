@@ -115,7 +115,9 @@ def mismatch(training: dict, observed: dict, scale: float | None) -> str | None:
 def warn_if_far(training: dict, observed: dict, scale: float | None) -> None:
     message = mismatch(training, observed, scale)
     if message:
-        print(message, file=sys.stderr, flush=True)
+        from tqdm import tqdm
+
+        tqdm.write(message, file=sys.stderr)  # on a line of its own above the progress bar
 
 
 def _span(summary: dict) -> str:
