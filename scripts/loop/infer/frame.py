@@ -3,14 +3,14 @@
 Used by the bag and folder runner, by auto-labelling and by the ROS 2 node. The network runs in
 PyTorch, ONNX Runtime or OpenVINO (the model ``nox -s deploy`` exported: voxels in, raw head outputs out);
 the pre-processing (the config's test pipeline after loading, then voxelization) and the
-post-processing (the head's ``predict_by_feat``) are the PyTorch model's own in every runtime.
+post-processing are the same in every runtime. What the network returns and how it becomes boxes depends on
+the head (anchor heads: PointPillars, SECOND; centre heads: CenterPoint): ``scripts.loop.infer.heads``.
 """
 
 from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
@@ -18,9 +18,10 @@ from extensions.io.fields import check_fields  # noqa: F401  (the one check: inf
 from extensions.io.intensity import recorded_range
 from scripts.loop.common.checks import point_dims
 from scripts.loop.deploy.box_parity import Detections
+from scripts.loop.infer.heads import outputs_for
+from scripts.loop.infer.runtimes import open_session
 
 RUNTIMES = ("onnxruntime", "openvino", "pytorch")
-OUTPUTS = ["cls_score0", "bbox_pred0", "dir_cls_pred0"]
 STAGES = ("decode", "voxelize", "network", "post-process")
 
 
@@ -40,8 +41,8 @@ class Timer:
 
 
 class FrameDetector:
-    """A 3D detector (PointPillars-like: voxelize, voxel encoder + backbone + head, ``predict_by_feat``)
-    loaded once; ``detect(points)`` runs one frame."""
+    """A voxel 3D detector (voxelize, voxel encoder + backbone + head, post-process) loaded once;
+    ``detect(points)`` runs one frame."""
 
     def __init__(self, model_cfg, checkpoint: str, runtime: str = "pytorch", onnx: str | None = None):
         from mmengine.dataset import Compose
@@ -64,16 +65,8 @@ class FrameDetector:
         self.intensity_range = recorded_range(state)  # the training data's (None: not recorded)
         load_state_dict(self.model, state.get("state_dict", state), strict=True)
         self.pipeline = Compose(model_cfg.test_pipeline[1:])  # after the loader: the points come from us
-        self.session = None
-        if runtime == "onnxruntime":
-            from mmdeploy.backend.onnxruntime import ORTWrapper
-
-            self.session = ORTWrapper(onnx, "cpu", OUTPUTS)
-        elif runtime == "openvino":
-            from mmdeploy.backend.openvino import OpenVINOWrapper
-
-            ir = Path(onnx).with_suffix(".xml")
-            self.session = OpenVINOWrapper(str(ir if ir.is_file() else onnx), OUTPUTS)
+        self.session = None if runtime == "pytorch" else open_session(runtime, onnx)
+        self.head = outputs_for(self.model, self.session and self.session.names, onnx)
 
     def detect(self, points: np.ndarray, timer: Timer | None = None, score_thr: float = 0.0) -> Detections:
         """Boxes (N, 7: x, y, z bottom, dx, dy, dz, yaw; LiDAR frame), scores and labels of one cloud
@@ -84,27 +77,10 @@ class FrameDetector:
             return self._detect(points, timer, score_thr)
 
     def _detect(self, points: np.ndarray, timer: Timer | None, score_thr: float) -> Detections:
-        import torch
-        from mmdet3d.structures import LiDARPoints
-        from mmengine.dataset import pseudo_collate
-
         timer = timer or Timer()
-        with timer.stage("voxelize"):
-            lidar = LiDARPoints(torch.from_numpy(np.ascontiguousarray(points[:, : self.dims])), points_dim=self.dims)
-            packed = self.pipeline(dict(points=lidar, box_type_3d=_lidar_box_type(), box_mode_3d=3))
-            data = self.model.data_preprocessor(pseudo_collate([packed]), False)
-        voxels, samples = data["inputs"]["voxels"], data["data_samples"]
-        with timer.stage("network"):
-            if self.session is None:
-                cls_scores, bbox_preds, dir_preds = self.model.bbox_head(self.model.extract_feat(data["inputs"]))
-            else:
-                out = self.session({k: voxels[k] for k in ("voxels", "num_points", "coors")})
-                cls_scores, bbox_preds, dir_preds = [out["cls_score0"]], [out["bbox_pred0"]], [out["dir_cls_pred0"]]
+        raw, metas = self.raw(points, timer)
         with timer.stage("post-process"):
-            metas = [sample.metainfo for sample in samples]
-            result = self.model.bbox_head.predict_by_feat(
-                cls_scores, bbox_preds, dir_preds, metas, cfg=self.model.test_cfg
-            )[0]
+            result = self.head.predict(raw, metas)
             found = Detections(
                 result.bboxes_3d.tensor[:, :7].numpy().astype(np.float64),
                 result.scores_3d.numpy().astype(np.float64),
@@ -112,6 +88,25 @@ class FrameDetector:
             )
             keep = found.scores >= score_thr
         return Detections(found.boxes[keep], found.scores[keep], found.labels[keep])
+
+    def raw(self, points: np.ndarray, timer: Timer) -> tuple[object, list[dict]]:
+        """The network's outputs for one cloud, as the head returns them, and the sample's meta."""
+        import torch
+        from mmdet3d.structures import LiDARPoints
+        from mmengine.dataset import pseudo_collate
+
+        with timer.stage("voxelize"):
+            lidar = LiDARPoints(torch.from_numpy(np.ascontiguousarray(points[:, : self.dims])), points_dim=self.dims)
+            packed = self.pipeline(dict(points=lidar, box_type_3d=_lidar_box_type(), box_mode_3d=3))
+            data = self.model.data_preprocessor(pseudo_collate([packed]), False)
+        voxels, samples = data["inputs"]["voxels"], data["data_samples"]
+        with timer.stage("network"):
+            metas = [sample.metainfo for sample in samples]
+            if self.session is None:
+                raw = self.head.network(data["inputs"], metas)
+            else:
+                raw = self.head.from_graph(self.session({k: voxels[k] for k in ("voxels", "num_points", "coors")}))
+        return raw, metas
 
 
 def _lidar_box_type():
