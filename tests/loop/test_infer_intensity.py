@@ -4,12 +4,14 @@ without intensity is refused alike in a folder and a bag unless ``--fill-intensi
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import numpy as np
 import pytest
 
 from extensions.io.points import write_bin
+from scripts.loop.infer.intensity import intensity_options, mismatch
 from tests.helpers.pcd_writer import write_pcd
 from tests.loop.infer_bags import write_bag
 
@@ -83,3 +85,21 @@ def test_training_records_the_intensity_range_in_every_checkpoint(learned, datas
     infos = pickle.loads((datasets / "synthetic" / "lidar_infos_train.pkl").read_bytes())["data_list"]
     points = [read_bin(datasets / "synthetic" / i["lidar_points"]["lidar_path"]) for i in infos]
     assert recorded == pytest.approx(summarise(np.concatenate([p[:, 3] for p in points]), len(points)))
+
+
+def test_scale_options_and_when_a_range_is_far():
+    parser = argparse.ArgumentParser()
+    intensity_options(parser)
+    assert parser.parse_args(["--intensity-scale", "1/255"]).intensity_scale == pytest.approx(1 / 255)
+    assert parser.parse_args(["--sensor", "velodyne"]).intensity_scale == pytest.approx(1 / 255)
+    assert parser.parse_args(["--fill-intensity", "0.2"]).fill_intensity == 0.2
+    for wrong in (["--sensor", "kitti", "--intensity-scale", "2"], ["--sensor", "radar"], ["--intensity-scale", "-1"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(wrong)
+    training = dict(min=0.0, p50=0.3, p99=0.9, max=1.0, frames=4)
+    span = dict(min=0.0, p50=0.0, max=2.0, frames=3)
+    assert mismatch(training, dict(span, p99=1.8), None) is None  # a 0-2 sensor is within the factor 4
+    fix = "Fix: --intensity-scale 0.00391 (or --sensor velodyne)"  # the whole factor, from what was read
+    assert mismatch(training, dict(span, p99=230.0), None).endswith(fix)
+    assert mismatch(training, dict(span, p99=115.0), 0.5).endswith(fix)  # 115 after a wrong --intensity-scale 0.5
+    assert "--fill-intensity 0.3" in mismatch(training, dict(span, p99=0.0), None)  # filled with 0

@@ -72,10 +72,10 @@ def _preset(name: str) -> float:
 
 
 def scaled(points: np.ndarray, scale: float | None) -> np.ndarray:
-    """``points`` with the intensity column (the fourth) multiplied by ``scale`` (None: as recorded)."""
+    """``points`` with the intensity column (the fourth) multiplied by ``scale`` (None: as recorded); a copy."""
     if scale is None or scale == 1.0 or points.shape[1] < 4:
         return points
-    points = points.copy() if not points.flags.writeable else points
+    points = points.copy()
     points[:, 3] *= scale
     return points
 
