@@ -61,11 +61,13 @@ def write_bag(
     topic: str = "/velodyne_points",
     names=("x", "y", "z", "intensity"),
     extra_topic: bool = True,
+    period_ns: int = 100_000_000,
 ) -> Path:
-    """``clouds`` (an iterable of (N, 4) arrays) at 10 Hz, plus a /chatter string topic; returns the bag path."""
+    """``clouds`` (an iterable of (N, 4) arrays) one ``period_ns`` apart (10 Hz), plus a /chatter string topic;
+    returns the bag path."""
     store = store_for(kind)
     messages = [
-        (topic, POINTCLOUD2, (i + 1) * 100_000_000, cloud(store, points, (i + 1) * 100_000_000, names))
+        (topic, POINTCLOUD2, (i + 1) * period_ns, cloud(store, points, (i + 1) * period_ns, names))
         for i, points in enumerate(clouds or [])
     ]
     if extra_topic:

@@ -2,7 +2,7 @@
 a JSON-lines file and a rerun recording.
 
 ``python -m scripts.loop.infer MODEL INPUT [--out DIR] [--topic /points ...] [--frame base_link [--merge 0.05]]
-[--score-thr 0.3] [--runtime R]``
+[--score-thr 0.3] [--runtime R] [--realtime]``
 
 MODEL is the folder ``nox -s deploy`` wrote (ONNX Runtime by default) or a config with ``--checkpoint``
 (PyTorch). Throughput and per-stage latency are printed, written to ``OUT/stats.json`` and logged to MLflow.
@@ -17,6 +17,7 @@ from pathlib import Path
 from mmlab_core.cli import run
 from mmlab_core.settings import current
 from scripts.loop.common import quiet, tracking
+from scripts.loop.infer import realtime
 from scripts.loop.infer.frame import RUNTIMES
 from scripts.loop.infer.model import load_detector
 from scripts.loop.infer.pipeline import infer
@@ -32,6 +33,12 @@ def parser() -> argparse.ArgumentParser:
     reading_options(parser)
     parser.add_argument("--score-thr", type=float, default=0.3)
     parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="replay the input at its recorded rate (bag stamps; frame folders at 10 Hz) and report the frames "
+        "whose processing ended after the next frame arrived",
+    )
+    parser.add_argument(
         "--runtime",
         choices=RUNTIMES,
         help="default: onnxruntime for a deployed folder, pytorch for a config",
@@ -45,12 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     spec, cfg, detector = load_detector(args.model, args.checkpoint, args.runtime)
     out = args.out or current().checkpoints / "infer" / args.input.name.removesuffix(".bag")
     reading = reading_of(args)
-    stats = infer(detector, args.input, out, reading, args.score_thr)
+    stats = infer(detector, args.input, out, reading, args.score_thr, realtime=args.realtime)
     stages = ", ".join(f"{k} {v['median_ms']:.1f} ms" for k, v in stats["latency"].items())
     print(
         f"{stats['frames']} frames in {stats['wall_s']:.1f} s: {stats['frames_per_s']:.2f} frames/s "
         f"({spec.runtime}); median per frame: {stages}; peak memory {stats['peak_rss_mb']:.0f} MB"
     )
+    if args.realtime:
+        print(realtime.line(stats))
     print(
         f"wrote {out}: {Path(stats['output_bag']).name} (bag), detections.jsonl, recording.rrd "
         f"(`rerun {out / 'recording.rrd'}`), stats.json"
@@ -61,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         peak_rss_mb=stats["peak_rss_mb"],
         **{f"{k}_median_ms": v["median_ms"] for k, v in stats["latency"].items()},
     )
+    if args.realtime:
+        metrics.update(realtime_missed=stats["realtime"]["missed"])
     run_id = tracking.log_run(
         cfg,
         spec.config,

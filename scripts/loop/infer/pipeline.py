@@ -19,6 +19,7 @@ from scripts.loop.infer import sources
 from scripts.loop.infer.bag_out import BagOut, bag_name
 from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
 from scripts.loop.infer.intensity import watched
+from scripts.loop.infer.realtime import Pacer
 from scripts.loop.infer.records import Records
 
 
@@ -71,9 +72,11 @@ def infer(
     reading: sources.Reading | None = None,
     score_thr: float = 0.3,
     progress: bool = True,
+    realtime: bool = False,
 ) -> dict:
     """Detections for every cloud of ``path`` into ``out``: the detections bag, ``detections.jsonl``,
-    ``recording.rrd`` and ``stats.json``; returns the figures written to ``stats.json``."""
+    ``recording.rrd`` and ``stats.json``; returns the figures written to ``stats.json``. ``realtime`` replays
+    the input at its recorded rate and reports the frames that missed it (scripts/loop/infer/realtime.py)."""
     from tqdm import tqdm
 
     kind = sources.kind_of(path)
@@ -81,6 +84,7 @@ def infer(
     store = typestore_for(out_kind)
     frames, total, reader = frames_of(path, kind, reading or sources.Reading(), detector.dims, detector.intensity_range)
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    pacer = Pacer() if realtime else None
     try:
         with atomic_dir(out) as stage_dir:
             records = Records(stage_dir / "detections.jsonl", stage_dir / "recording.rrd", detector.classes)
@@ -99,7 +103,11 @@ def infer(
                     for frame in bar:
                         timer = Timer()
                         timer.seconds["decode"] = frame.decode_s
+                        if pacer:
+                            pacer.arrive(frame.stamp_ns, frame.decode_s)
                         detections = detector.detect(frame.points, timer, score_thr)
+                        if pacer:
+                            pacer.done()
                         bag.write(frame, detections)
                         records.write(count, frame, detections, timer.seconds)
                         for stage, seconds in timer.seconds.items():
@@ -115,6 +123,8 @@ def infer(
                 runtime=detector.runtime,
                 score_thr=score_thr,
             )
+            if pacer:
+                stats["realtime"] = pacer.summary()
             (stage_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     finally:
         if reader is not None:
