@@ -3,7 +3,7 @@ tensor operations in the same order (so the same boxes, bit for bit: tests/loop/
 its per-frame costs:
 
 - the anchors are made once per feature-map size, not on every frame;
-- the rotated NMS computes the IoU only of pairs whose bounding circles meet, in one call to mmcv's rotated-IoU
+- the rotated NMS computes the IoU only of pairs whose axis-aligned bounds meet, in one call to mmcv's rotated-IoU
   kernel (the one ``nms_rotated`` uses), and suppresses greedily with whole-array steps instead of mmcv's
   per-pair loop over tensor slices.
 """
@@ -101,12 +101,13 @@ def nms_bev(boxes: torch.Tensor, scores: torch.Tensor, thresh: float, rotated: b
 
 def suppresses(box: torch.Tensor, thresh: float) -> torch.Tensor:
     """(N, N) bool: ``[a, b]`` when box a, ranked above b, overlaps it by IoU >= ``thresh`` (mmcv's rotated IoU,
-    its arguments in ``nms_rotated``'s order); pairs whose bounding circles do not meet have IoU 0."""
+    its arguments in ``nms_rotated``'s order); pairs whose axis-aligned bounds do not meet have IoU 0."""
     from mmcv.ops import box_iou_rotated
 
-    radius = 0.5 * torch.hypot(box[:, 2], box[:, 3])
-    reach = (radius[:, None] + radius[None, :]) * 1.001 + 1e-3  # generous: a pair too many only costs time
-    near = torch.cdist(box[:, :2], box[:, :2], compute_mode="donot_use_mm_for_euclid_dist") <= reach
+    cos, sin = torch.cos(box[:, 4]).abs(), torch.sin(box[:, 4]).abs()
+    half = 0.5 * torch.stack((box[:, 2] * cos + box[:, 3] * sin, box[:, 2] * sin + box[:, 3] * cos), dim=-1)
+    reach = (half[:, None, :] + half[None, :, :]) * 1.001 + 1e-3  # generous: a pair too many only costs time
+    near = ((box[:, None, :2] - box[None, :, :2]).abs() <= reach).all(dim=-1)  # their axis-aligned bounds meet
     first, second = torch.triu(near, diagonal=1).nonzero(as_tuple=True)
     table = torch.zeros(near.shape, dtype=torch.bool)
     if len(first):

@@ -1,10 +1,10 @@
 """The deployed graph in ONNX Runtime or OpenVINO: voxels in, the graph's named outputs out (torch tensors over
 the arrays the runtime returns: no further copy).
 
-ONNX Runtime runs through mmdeploy's ``ORTWrapper`` (inputs bound by pointer, mmdeploy's custom ops loaded).
-OpenVINO runs here rather than through mmdeploy's ``OpenVINOWrapper``, which keys the outputs by
-``get_any_name()``: on CenterPoint's graph that is an internal tensor name for two of the three outputs,
-cut at its first dot to the same key, so one output was lost."""
+Both run here rather than through mmdeploy's wrappers: its ``OpenVINOWrapper`` keys the outputs by
+``get_any_name()``, on CenterPoint's graph an internal tensor name for two of the three outputs, cut at its first
+dot to the same key (one output was lost); its ``ORTWrapper`` leaves ONNX Runtime's threads spinning after each
+run, which on 2 cores doubled the post-process that follows. mmdeploy's ONNX Runtime custom ops are loaded."""
 
 from __future__ import annotations
 
@@ -15,13 +15,26 @@ SEPARATORS = "/.:"  # in the internal tensor names OpenVINO gives beside the gra
 
 class OrtSession:
     def __init__(self, onnx: str):
-        from mmdeploy.backend.onnxruntime import ORTWrapper
+        import ctypes
 
-        self.wrapper = ORTWrapper(onnx, "cpu")  # the outputs the graph names
-        self.names = list(self.wrapper.output_names)
+        import onnxruntime as ort
+        from mmdeploy.backend.onnxruntime.init_plugins import get_lib_path, get_ops_path
+
+        options = ort.SessionOptions()
+        # no spinning after a run: on a few cores its threads would take the CPU from the post-process
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if Path(get_ops_path()).is_file():  # mmdeploy's custom ops, as its ORTWrapper loads them
+            if Path(get_lib_path()).is_file():
+                ctypes.CDLL(get_lib_path())
+            options.register_custom_ops_library(get_ops_path())
+        self.session = ort.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
+        self.names = [output.name for output in self.session.get_outputs()]
 
     def __call__(self, inputs: dict) -> dict:
-        return self.wrapper(inputs)
+        import torch
+
+        outputs = self.session.run(self.names, {k: v.numpy() for k, v in inputs.items()})
+        return {name: torch.from_numpy(array) for name, array in zip(self.names, outputs, strict=True)}
 
 
 class OpenVinoSession:
