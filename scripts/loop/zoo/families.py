@@ -229,17 +229,8 @@ FAMILIES_3D = (
         missing="TR3D lives in mmdet3d's projects/TR3D, which the 1.4.0 release artifact does not ship (only the "
         "git tag has it); it is also built on MinkowskiEngine: " + MINKOWSKI_MISSING,
     ),
-    Family(
-        "MonoFlex",
-        "mmdet3d",
-        None,
-        "mono3d",
-        "kitti-image",
-        "camera-3d",
-        MONO,
-        missing="mmdet3d 1.4.0 ships no MonoFlex config (configs/monoflex holds only a metafile); "
-        "write one from MonoFlexHead's arguments to try it",
-    ),
+    # mmdet3d 1.4.0 ships no MonoFlex config (configs/monoflex holds only a metafile): ours, from its head's arguments
+    Family("MonoFlex", "mmdet3d", "configs/monoflex_dla34_kitti-mono3d.py", "mono3d", "kitti-image", "camera-3d", MONO),
     Family(
         "ImVoxelNet",
         "mmdet3d",
