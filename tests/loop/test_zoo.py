@@ -38,8 +38,8 @@ def _assert_green(result: dict, box_width: int) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "box_width"),
-    [("PointPillars", 7), ("SMOKE", 7), ("RetinaNet", 4), ("SSD", 4), ("DCNv2 mdpool", 4)],
-    ids=["pillar", "camera-3d", "2d", "2d-ssd-head-patch", "2d-deform-roi-pool-cpu"],
+    [("PointPillars", 7), ("SMOKE", 7), ("VoteNet", 7), ("RetinaNet", 4), ("SSD", 4), ("DCNv2 mdpool", 4)],
+    ids=["pillar", "camera-3d", "point-indoor", "2d", "2d-ssd-head-patch", "2d-deform-roi-pool-cpu"],
 )
 def test_family_builds_trains_and_predicts(name, box_width, log_dir):
     _assert_green(_run(name, log_dir), box_width)
