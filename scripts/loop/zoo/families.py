@@ -229,6 +229,16 @@ FAMILIES_3D = (
         missing="TR3D lives in mmdet3d's projects/TR3D, which the 1.4.0 release artifact does not ship (only the "
         "git tag has it); it is also built on MinkowskiEngine: " + MINKOWSKI_MISSING,
     ),
+    # mmdet3d's nuImages configs: mmdet's Mask R-CNN on the nuScenes camera images (2D instance segmentation)
+    Family(
+        "nuImages Mask R-CNN",
+        "mmdet3d",
+        "nuimages/mask-rcnn_r50_fpn_1x_nuim.py",
+        "2d",
+        "kitti-image",
+        "2d-roi",
+        dict(with_mask=True, num_classes=10),
+    ),
     # mmdet3d 1.4.0 ships no MonoFlex config (configs/monoflex holds only a metafile): ours, from its head's arguments
     Family("MonoFlex", "mmdet3d", "configs/monoflex_dla34_kitti-mono3d.py", "mono3d", "kitti-image", "camera-3d", MONO),
     Family(

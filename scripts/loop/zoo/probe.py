@@ -56,6 +56,12 @@ def build_config(family: Family):
     ours = family.config.startswith("configs/")  # a config of this repository (MonoFlex: upstream ships none)
     cfg = Config.fromfile(str((REPO_ROOT if ours else package_configs(family.scope)) / family.config))
     without_pretrained(cfg.model)
+    if "test_dataloader" not in cfg:  # mmdet3d 1.4.0's nuimages/ configs were never ported from mmdet 2.x
+        raise LookupError(
+            f"{family.config} is still in mmdet 2.x form (data=dict(...), img_scale pipelines, no data_preprocessor "
+            "or test_dataloader): the model builds, but no mmdet 3.x runner or inference API can feed it; port the "
+            "config to mmdet 3.x (mmdet's own mask_rcnn configs are its 3.x form) to use it"
+        )
     if family.scope == "mmdet3d":
         from mmdet3d.utils import register_all_modules
     else:
