@@ -229,6 +229,15 @@ FAMILIES_3D = (
         missing="TR3D lives in mmdet3d's projects/TR3D, which the 1.4.0 release artifact does not ship (only the "
         "git tag has it); it is also built on MinkowskiEngine: " + MINKOWSKI_MISSING,
     ),
+    Family(
+        "MV-FCOS3D",
+        "mmdet3d",
+        "mvfcos3d/multiview-fcos3d_r101-dcn_8xb2_waymoD5-3d-3class.py",
+        "multiview",
+        "kitti-views",
+        "camera-3d",
+        dict(num_gt_instance=3),
+    ),
     # mmdet3d's nuImages configs: mmdet's Mask R-CNN on the nuScenes camera images (2D instance segmentation)
     Family(
         "nuImages Mask R-CNN",

@@ -91,6 +91,10 @@ def predict(model, kind: str, frame: str, work_dir: Path):
         scan = sample_path(frame) if frame == "kitti" else str(write_depth_scan(work_dir / "000008_depth.bin"))
         result, _ = (inference_segmentor if kind == "seg" else inference_detector)(model, scan)
         return result
+    if frame == "kitti-views":
+        from scripts.loop.zoo.multiview import predict as predict_views
+
+        return predict_views(model, work_dir)
     if frame == "kitti-depth-image":
         scan, ann = write_depth_scan(work_dir / "000008_depth.bin"), write_depth_ann(work_dir / "000008_depth.pkl")
         image = str(kitti_dir() / "000008.png")

@@ -81,6 +81,11 @@ def train_inputs(family: Family, cfg) -> dict:
 
     from scripts.loop.zoo.frames import kitti_calibration
 
+    if family.frame == "kitti-views":
+        from scripts.loop.zoo.multiview import train_batch
+
+        return train_batch(family.inputs)
+
     encoder = cfg.model.get("pts_voxel_encoder") or cfg.model.get("voxel_encoder") or {}
     inputs = dict(family.inputs)
     if family.kind == "lidar" and "in_channels" in encoder:  # the point features the model was built for
