@@ -95,3 +95,20 @@ def test_a_family_needing_an_absent_package_reports_what_is_missing(tmp_path):
     assert config["ok"] is False and config["reason"].startswith(TORCHSPARSE_MISSING), config
     assert "Torchsparse" in config["reason"]  # upstream's own error follows, in brackets
     assert set(result["stages"]) == {"config"}
+
+
+def test_the_indoor_families_frame_is_the_kitti_scan_as_a_depth_cloud(tmp_path):
+    """KITTI 000008's points ahead, turned into the depth frame (x right, y forward, z up) with grey colour: what
+    the SUN RGB-D / ScanNet / S3DIS pipelines load (6 values a point)."""
+    import numpy as np
+
+    from scripts.loop.zoo.frames import kitti_dir, write_depth_scan
+
+    cloud = np.fromfile(write_depth_scan(tmp_path / "depth.bin"), dtype=np.float32).reshape(-1, 6)
+    scan = np.fromfile(kitti_dir() / "000008.bin", dtype=np.float32).reshape(-1, 4)
+    ahead = scan[(scan[:, 0] > 0) & (scan[:, 0] < 10) & (np.abs(scan[:, 1]) < 5)]
+    assert len(cloud) == len(ahead) > 1000
+    np.testing.assert_allclose(cloud[:, 1], ahead[:, 0])  # forward
+    np.testing.assert_allclose(cloud[:, 0], -ahead[:, 1])  # right = -left
+    np.testing.assert_allclose(cloud[:, 2], ahead[:, 2])
+    assert (cloud[:, 3:] >= 0).all() and (cloud[:, 3:] <= 255).all() and (cloud[:, 3] == cloud[:, 5]).all()
