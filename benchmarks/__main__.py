@@ -12,6 +12,9 @@
 ``python -m benchmarks infer-memory [--frames N]``
     Peak memory of ``scripts.loop.infer`` on generated bags of N and 4N clouds (it streams: the two
     should match), with frames/s and the output sizes (``benchmarks.infer``).
+``python -m benchmarks infer-speed [--scenes N --points P --rounds R --runtimes ...]``
+    ``infer`` end to end per runtime on 35k-point clouds (the demo's PointPillars, deployed), per-stage
+    medians, and mmdet3d's ``inference_detector`` on the same frames in the same run (``benchmarks.infer_speed``).
 ``python -m benchmarks setup [--cold]``
     Wall time of ``nox -s setup``: warm (the stack is built), or cold (a new
     venv and an empty cache in a temporary folder: downloads and mmcv compile).
@@ -163,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     dep.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     mem = sub.add_parser("infer-memory")
     mem.add_argument("--frames", type=int, default=500, help="N: the bags hold N and 4N clouds")
+    speed = sub.add_parser("infer-speed")
+    speed.add_argument("--scenes", type=int, default=5, help="distinct generated clouds")
+    speed.add_argument("--points", type=int, default=35_000, help="points per cloud")
+    speed.add_argument("--rounds", type=int, default=10, help="times the bag cycles through the clouds")
+    speed.add_argument("--runtimes", nargs="+", default=["onnxruntime", "openvino", "pytorch"])
     setup = sub.add_parser("setup")
     setup.add_argument("--cold", action="store_true")
     args = parser.parse_args(argv)
@@ -178,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.infer import infer_memory
 
         result = infer_memory(args.frames)
+    elif args.which == "infer-speed":
+        from benchmarks.infer_speed import infer_speed
+
+        result = infer_speed(args.scenes, args.points, args.rounds, tuple(args.runtimes))
     elif args.which == "train-iter":
         result = train_iteration(args.frames, args.config, args.cfg_options)
     else:
