@@ -112,3 +112,16 @@ def test_the_indoor_families_frame_is_the_kitti_scan_as_a_depth_cloud(tmp_path):
     np.testing.assert_allclose(cloud[:, 0], -ahead[:, 1])  # right = -left
     np.testing.assert_allclose(cloud[:, 2], ahead[:, 2])
     assert (cloud[:, 3:] >= 0).all() and (cloud[:, 3:] <= 255).all() and (cloud[:, 3] == cloud[:, 5]).all()
+
+
+def test_an_upstream_config_in_mmdet_2x_form_is_reported_as_such(tmp_path):
+    """mmdet3d 1.4.0's nuimages configs were never ported to mmdet 3.x: the row says so (our port,
+    configs/mask-rcnn_r50_fpn_1x_nuim.py, is the zoo's nuImages family)."""
+    from dataclasses import replace
+
+    from scripts.loop.zoo.families import by_name
+    from scripts.loop.zoo.probe import probe
+
+    upstream = replace(by_name("nuImages Mask R-CNN"), config="nuimages/mask-rcnn_r50_fpn_1x_nuim.py")
+    config = probe(upstream, tmp_path / "nuim.json")["stages"]["config"]
+    assert config["ok"] is False and "mmdet 2.x form" in config["reason"], config

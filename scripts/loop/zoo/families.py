@@ -238,11 +238,12 @@ FAMILIES_3D = (
         "camera-3d",
         dict(num_gt_instance=3),
     ),
-    # mmdet3d's nuImages configs: mmdet's Mask R-CNN on the nuScenes camera images (2D instance segmentation)
+    # mmdet3d's nuImages configs: Mask R-CNN on the nuScenes camera images (2D instance segmentation). Upstream's
+    # are still in mmdet 2.x form (probe.build_config says so for nuimages/mask-rcnn_r50_fpn_1x_nuim.py): ours ports it
     Family(
         "nuImages Mask R-CNN",
         "mmdet3d",
-        "nuimages/mask-rcnn_r50_fpn_1x_nuim.py",
+        "configs/mask-rcnn_r50_fpn_1x_nuim.py",
         "2d",
         "kitti-image",
         "2d-roi",
