@@ -73,7 +73,8 @@ def markdown(results: list[dict], env: dict, timeout: float) -> str:
         "loaded: nothing is downloaded at run time), takes one training step on upstream's test inputs "
         "(`mmdet3d.testing.create_detector_inputs`, `mmdet.testing.demo_mm_inputs`; the loss must be finite "
         "and parameters must change), predicts on a real frame (KITTI 000008 LiDAR or image, or a nuScenes "
-        "LIDAR_TOP sweep) through its test pipeline, and where a deploy config exists, is exported with "
+        "LIDAR_TOP sweep; indoor families get the KITTI scan turned into a depth cloud, multi-view ones the KITTI "
+        "image as each view) through its test pipeline, and where a deploy config exists, is exported with "
         "mmdeploy and compared with ONNX Runtime (raw outputs). Each family runs in its own process with a "
         f"{timeout:.0f} s limit. Wall times were measured on a shared machine under load: compare them with "
         "each other, not as benchmarks.",
