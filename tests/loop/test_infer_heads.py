@@ -126,3 +126,19 @@ def _detections(objects: list[dict]):
     boxes[:, 2] -= boxes[:, 5] / 2
     labels = np.array([["Pedestrian", "Cyclist", "Car"].index(o["label"]) for o in objects])
     return Detections(boxes, np.array([o["score"] for o in objects]), labels)
+
+
+def test_a_graph_from_another_config_is_refused_with_a_paragraph():
+    from mmengine.registry import MODELS, init_default_scope
+
+    from mmlab_core.errors import DataFormatError
+    from scripts.loop.common.checks import load_config
+    from scripts.loop.infer.heads import outputs_for
+
+    init_default_scope("mmdet3d")
+    model = MODELS.build(load_config(POINTPILLARS).model)
+    assert outputs_for(model, ["cls_score0", "bbox_pred0", "dir_cls_pred0"]).names[0] == "cls_score0"
+    two_levels = ["cls_score0", "bbox_pred0", "dir_cls_pred0", "cls_score1", "bbox_pred1", "dir_cls_pred1"]
+    assert len(outputs_for(model, two_levels).names) == 6  # anchor heads: as many levels as the graph returns
+    with pytest.raises(DataFormatError, match="deployed from another config"):
+        outputs_for(model, ["cls_score0", "bbox_pred0"], "deployed/end2end.onnx")
