@@ -7,6 +7,7 @@ registered into the bag's typestore with ``get_types_from_msg``, so no ROS insta
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -85,24 +86,29 @@ def register_autoware(typestore) -> None:
 
 def build(typestore, msgtype: str, **values):
     """A message of ``msgtype`` with ``values`` set and every other field at its ROS default."""
+    return typestore.types[msgtype](**{**_defaults(typestore, msgtype), **values})
+
+
+@functools.cache
+def _defaults(typestore, msgtype: str) -> dict:
+    """Every field of ``msgtype`` at its ROS default, made once per type: the nested default messages and
+    arrays are shared by the messages built from them, which are only serialized, never changed."""
     from rosbags.typesys.store import Nodetype
 
     _, fields = typestore.fielddefs[msgtype]
-    args = {}
+    defaults = {}
     for name, (kind, desc) in fields:
-        if name in values:
-            args[name] = values[name]
-        elif kind == Nodetype.NAME:
-            args[name] = build(typestore, desc)
+        if kind == Nodetype.NAME:
+            defaults[name] = build(typestore, desc)
         elif kind == Nodetype.BASE:
-            args[name] = "" if desc[0] == "string" else False if desc[0] == "bool" else 0
+            defaults[name] = "" if desc[0] == "string" else False if desc[0] == "bool" else 0
         elif kind == Nodetype.ARRAY and desc[0][0] == Nodetype.BASE:
-            args[name] = np.zeros(desc[1], dtype=np.dtype(desc[0][1][0]))
+            defaults[name] = np.zeros(desc[1], dtype=np.dtype(desc[0][1][0]))
         elif kind == Nodetype.ARRAY:
-            args[name] = [build(typestore, desc[0][1]) for _ in range(desc[1])]
+            defaults[name] = [build(typestore, desc[0][1]) for _ in range(desc[1])]
         else:  # a sequence
-            args[name] = np.zeros(0, np.uint8) if desc[0] == (Nodetype.BASE, ("uint8", 0)) else []
-    return typestore.types[msgtype](**args)
+            defaults[name] = np.zeros(0, np.uint8) if desc[0] == (Nodetype.BASE, ("uint8", 0)) else []
+    return defaults
 
 
 def _pose(typestore, box: np.ndarray):
@@ -127,6 +133,7 @@ def detection_messages(typestore, header, detections, classes: list[str]) -> tup
         size = build(typestore, "geometry_msgs/msg/Vector3", x=float(box[3]), y=float(box[4]), z=float(box[5]))
         red, green, blue = _COLORS.get(code, (0.7, 0.7, 0.7))
         color = build(typestore, "std_msgs/msg/ColorRGBA", r=red, g=green, b=blue, a=0.5)
+        pose = _pose(typestore, box)
         markers.append(
             build(
                 typestore,
@@ -136,7 +143,7 @@ def detection_messages(typestore, header, detections, classes: list[str]) -> tup
                 id=index,
                 type=1,
                 action=0,
-                pose=_pose(typestore, box),
+                pose=pose,
                 scale=size,
                 color=color,
                 text=f"{name} {score:.2f}",
@@ -145,7 +152,7 @@ def detection_messages(typestore, header, detections, classes: list[str]) -> tup
         kinematics = build(
             typestore,
             "autoware_perception_msgs/msg/DetectedObjectKinematics",
-            pose_with_covariance=build(typestore, "geometry_msgs/msg/PoseWithCovariance", pose=_pose(typestore, box)),
+            pose_with_covariance=build(typestore, "geometry_msgs/msg/PoseWithCovariance", pose=pose),
             orientation_availability=2,
         )
         classification = build(
