@@ -26,7 +26,9 @@ def _env(datasets, tmp_path) -> dict:
                 MMLAB_TRACKING_PATH=str(tmp_path / "mlflow"))  # fmt: skip
 
 
-@pytest.mark.parametrize("config", [PILLAR, VOXEL])  # voxel: patches/spconv/return-stream-0-without-cuda-*
+# voxel: spconv training on the CPU (patches/spconv/return-stream-0-without-cuda-*, whose own test is
+# tests/patches/test_spconv_cpu_backward.py); kill and resume are the same code as the pillar model's
+@pytest.mark.parametrize("config", [PILLAR, pytest.param(VOXEL, marks=pytest.mark.full)])
 def test_trains_is_killed_resumes_and_evaluates(config, datasets, tmp_path):
     """Three epochs of two steps, SIGKILLed in epoch 2, resumed from epoch 1, evaluated by LidarMetric."""
     from mmengine.runner.checkpoint import _load_checkpoint

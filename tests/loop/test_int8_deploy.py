@@ -99,6 +99,7 @@ def _refused(env, tmp, *args) -> str:
     return " ".join(result.stderr.split())
 
 
+@pytest.mark.full  # CI: the next test checks the same refusal path (another point dimension)
 def test_empty_calibration_set_is_a_paragraph(workspace):
     tmp, env, _, root = workspace
     empty = _info_file(root, tmp, "empty_infos.pkl", lambda frames: frames.clear())

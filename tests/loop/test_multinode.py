@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 CONFIG = "configs/pointpillars_lidar-custom-cpu.py"
 
 
+@pytest.mark.full  # CI: test_slurm.py (sbatch) and test_train_cli.py (two processes) launch the same runner
 def test_two_nodes_meet_at_a_c10d_rendezvous_and_share_one_epoch(datasets, tmp_path):
     from torch.distributed.elastic.utils.distributed import get_free_port
 
