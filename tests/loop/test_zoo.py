@@ -87,7 +87,8 @@ def test_a_missing_cpu_op_becomes_an_actionable_reason():
 def test_a_family_needing_an_absent_package_reports_what_is_missing(tmp_path):
     """SPVCNN's upstream config is tried for real (torchsparse is absent, so its build fails), and the row says
     what is missing and what was tried rather than upstream's "Please follow get_started.md"."""
-    from scripts.loop.zoo.families import TORCHSPARSE_MISSING, by_name
+    from scripts.loop.zoo.families import by_name
+    from scripts.loop.zoo.families_3d import TORCHSPARSE_MISSING
     from scripts.loop.zoo.probe import probe
 
     result = probe(by_name("SPVCNN"), tmp_path / "spvcnn.json")

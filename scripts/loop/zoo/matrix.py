@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from mmlab_core.settings import REPO_ROOT
-from scripts.loop.zoo.families import Family
+from scripts.loop.zoo.family import Family
 from scripts.loop.zoo.probe import STAGES
 from scripts.loop.zoo.reasons import died
 

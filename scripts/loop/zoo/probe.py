@@ -19,7 +19,8 @@ from pathlib import Path
 from mmlab_core.cli import run
 from mmlab_core.files import atomic_write
 from mmlab_core.settings import REPO_ROOT
-from scripts.loop.zoo.families import Family, by_name
+from scripts.loop.zoo.families import by_name
+from scripts.loop.zoo.family import Family
 from scripts.loop.zoo.reasons import first_line, reason
 
 STAGES = ("config", "train", "predict", "export")
