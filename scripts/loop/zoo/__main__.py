@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     c = table.counts(table.merged(kept, done))
     print(
         f"mmdet3d {c['mmdet3d']['green']}/{c['mmdet3d']['total']}, mmdet {c['mmdet']['green']}/"
-        f"{c['mmdet']['total']} green (config, train, predict); written: {md}, {js}"
+        f"{c['mmdet']['total']} green (config, train, predict); export parity {c['export']['green']}/"
+        f"{c['export']['total']}; written: {md}, {js}"
     )
     return 0
 

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from scripts.loop.zoo.deploy_3d import with_export_facts
 from scripts.loop.zoo.families_2d import FAMILIES_2D
 from scripts.loop.zoo.families_3d import FAMILIES_3D
 from scripts.loop.zoo.family import Family
 
-FAMILIES = FAMILIES_3D + FAMILIES_2D
+FAMILIES = tuple(map(with_export_facts, FAMILIES_3D)) + FAMILIES_2D  # deploy_3d: mmdeploy's task, or why none
 
 
 def by_name(name: str) -> Family:

@@ -3,6 +3,7 @@ training step gets (keyword arguments of ``mmdet3d.testing.create_detector_input
 
 from __future__ import annotations
 
+from scripts.loop.zoo.deploy_3d import VOXEL_DEPLOY
 from scripts.loop.zoo.family import Family
 
 KITTI = dict(points_feat_dim=4, num_points=2000, num_gt_instance=4)
@@ -26,7 +27,6 @@ MINKOWSKI_MISSING = (
     "(TypeError in Compiler.__init__ under current setuptools), and wants a system BLAS (libopenblas-dev, not "
     "installed) and a long C++ compile against torch 2.13; no fork of it yet"
 )
-VOXEL_DEPLOY = "configs/deploy/voxel-detection_onnxruntime_dynamic.py"
 
 
 def _lidar(name, config, frame, group, inputs, deploy=None) -> Family:

@@ -147,31 +147,6 @@ def train_step(model, family: Family, cfg) -> dict:
     return dict(loss=loss, changed_params=changed, params=len(before))
 
 
-def export_parity(model, family: Family, cfg, work_dir: Path) -> dict:
-    """Export with mmdeploy to ONNX and compare ONNX Runtime's raw outputs with PyTorch's (rewritten) ones."""
-    import numpy as np
-    from mmdeploy.utils import load_config
-    from mmengine.runner.checkpoint import save_checkpoint, weights_to_cpu
-
-    from scripts.loop.deploy.export import export
-    from scripts.loop.deploy.parity import MAX_ABS_DIFF, Pair
-    from scripts.loop.zoo.frames import sample_path
-
-    checkpoint = str(work_dir / "random.pth")
-    meta = dict(dataset_meta=dict(classes=list(cfg.get("class_names", ["a"]))))
-    save_checkpoint(dict(state_dict=weights_to_cpu(model.state_dict()), meta=meta), checkpoint)
-    (deploy_cfg,) = load_config(str(REPO_ROOT / family.deploy))
-    sample = sample_path(family.frame)
-    onnx_path = export(deploy_cfg, cfg, checkpoint, sample, work_dir / "deploy")
-    pair = Pair(deploy_cfg, cfg, checkpoint, str(onnx_path))
-    data, args = pair.inputs(sample)
-    ref, out = pair.run_torch(data, args), pair.run_deployed(args)
-    diff = max(float(np.abs(r.astype(np.float64) - o).max()) if r.size else 0.0 for r, o in zip(ref, out, strict=True))
-    if diff > MAX_ABS_DIFF:
-        raise AssertionError(f"ONNX Runtime differs from PyTorch by {diff:.3g} (> {MAX_ABS_DIFF})")
-    return dict(max_abs_diff=diff, deploy=family.deploy, outputs=[list(r.shape) for r in ref])
-
-
 def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
     """Run the stages in order; a failed stage skips the ones that need it."""
     import torch
@@ -230,6 +205,8 @@ def probe(family: Family, result_path: Path, with_export: bool = True) -> dict:
 
         stage("predict", predict_frame)
         if family.deploy and with_export:
+            from scripts.loop.zoo.export_stage import export_parity
+
             stage("export", lambda: export_parity(model, family, cfg, work_dir))
     return result
 

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from mmlab_core.files import atomic_write
-from scripts.loop.zoo.families import FAMILIES
+from scripts.loop.zoo.families import FAMILIES, by_name
 from scripts.loop.zoo.matrix import mark
 from scripts.loop.zoo.probe import STAGES
 
@@ -60,6 +60,31 @@ def counts(results: list[dict]) -> dict:
     return out
 
 
+def export_na(result: dict) -> str:
+    """Why mmdeploy has no task for this row's family ("" when it has one, or the row ran an export stage)."""
+    if "export" in result["stages"]:
+        return ""
+    try:
+        return by_name(result["name"]).no_export
+    except KeyError:
+        return ""
+
+
+def marks(result: dict) -> str:
+    """The stage cells: ✅, ❌, — (not run), and n/a for an export mmdeploy has no task for."""
+    cells = [mark(result["stages"].get(s)) for s in STAGES]
+    if export_na(result):
+        cells[STAGES.index("export")] = "n/a"
+    return " | ".join(cells)
+
+
+def why(result: dict) -> str:
+    """The reasons of the failed stages, then why an export is n/a."""
+    reasons = [f"{s}: {e['reason']}" for s, e in result["stages"].items() if e.get("ok") is False]
+    na = export_na(result)
+    return "; ".join(reasons + ([f"export n/a: {na}"] if na else [])).replace("|", "/")
+
+
 def markdown(results: list[dict], env: dict, timeout: float) -> str:
     c = counts(results)
     lines = [
@@ -81,8 +106,9 @@ def markdown(results: list[dict], env: dict, timeout: float) -> str:
         "",
         f"**mmdet3d: {c['mmdet3d']['green']}/{c['mmdet3d']['total']}** families with config, train step and "
         f"predict green; **mmdet: {c['mmdet']['green']}/{c['mmdet']['total']}**; export parity: "
-        f"{c['export']['green']}/{c['export']['total']}. — = not run (no deploy config here, or an earlier "
-        "stage failed).",
+        f"{c['export']['green']}/{c['export']['total']} (of the families with an export stage). — = not run (no "
+        "deploy config here, or an earlier stage failed); n/a = mmdeploy 1.3.1 has no task for a model of this "
+        "kind (its mmdet3d tasks are voxel and mono detection), and the last column says why.",
         "",
         *(
             [
@@ -99,19 +125,15 @@ def markdown(results: list[dict], env: dict, timeout: float) -> str:
     for scope, title in (("mmdet3d", "mmdet3d"), ("mmdet", "mmdet")):
         lines.append(f"| **{title}** | | | | | | | |")
         for r in (r for r in results if r["scope"] == scope):
-            reasons = "; ".join(f"{s}: {e['reason']}" for s, e in r["stages"].items() if e.get("ok") is False)
-            marks = " | ".join(mark(r["stages"].get(s)) for s in STAGES)
             config = f"`{r['config']}`" if r["config"] else "(none)"
-            lines.append(
-                f"| {r['name']} ({config}) | {marks} | {r['wall_s']} | {r['peak_rss_mb']} | "
-                f"{reasons.replace('|', '/')} |"
-            )
+            lines.append(f"| {r['name']} ({config}) | {marks(r)} | {r['wall_s']} | {r['peak_rss_mb']} | {why(r)} |")
     lines += ["", "Re-run one family: `nox -s zoo -- --only NAME` (the other rows are kept).", ""]
     return "\n".join(lines)
 
 
 def write(results: list[dict], env: dict, timeout: float, md: Path, js: Path) -> None:
-    payload = dict(environment=env, timeout_s=timeout, counts=counts(results), families=results)
+    rows = [dict(r, export_na=export_na(r)) if export_na(r) else r for r in results]
+    payload = dict(environment=env, timeout_s=timeout, counts=counts(results), families=rows)
     atomic_write(js, json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
     atomic_write(md, markdown(results, env, timeout))
 
