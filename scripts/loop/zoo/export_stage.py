@@ -80,6 +80,6 @@ def _export_parity(model, family: Family, cfg, work_dir: Path) -> dict:
         raise AssertionError(
             f"ONNX Runtime differs from PyTorch by {diff:.3g} (> {MAX_ABS_DIFF}) in "
             f"{deploy_cfg.onnx_config.output_names[worst]}{channel} (PyTorch {float(ref[worst][where]):.4g} there, "
-            f"|values| up to {float(np.abs(ref[worst]).max()):.3g})"
+            f"largest magnitude {float(np.abs(ref[worst]).max()):.3g})"
         )
     return dict(max_abs_diff=diff, deploy=family.deploy, outputs=[list(r.shape) for r in ref])
