@@ -4,6 +4,7 @@ kitti SRC [OUT]                         mmdet3d's KITTI converter: infos + GT da
 nuscenes SRC [OUT] [--version V]        mmdet3d's nuScenes converter: infos + GT database
 lyft SRC [OUT] [--version V]            mmdet3d's Lyft converter: infos (scene lists SRC/{train,val}.txt)
 waymo SRC [OUT]                         mmdet3d's Waymo converter (needs waymo-open-dataset)
+semantickitti SRC [OUT]                 SemanticKITTI sequences: segmentation infos (train, val, test)
 custom SRC                              our LiDAR layout (points/, labels/, splits/): infos + GT database
 bag BAG OUT                             PointCloud2 messages of a ROS bag -> our layout, then custom
 kitti-to-custom SRC OUT                 KITTI labels moved into the LiDAR frame, our layout
@@ -42,6 +43,18 @@ def _waymo(args: argparse.Namespace) -> None:
     from scripts.data import waymo
 
     _report("waymo", waymo.convert(args.src, args.out))
+
+
+def _semantickitti(args: argparse.Namespace) -> None:
+    from scripts.data import semantickitti
+
+    written = semantickitti.convert(args.src, args.out)
+    for split in semantickitti.SPLITS:
+        if split in written:
+            path, frames = written[split]
+            print(f"semantickitti: {split}: {frames} frames -> {path}")
+        else:
+            print(semantickitti.skipped(split))
 
 
 def _custom(args: argparse.Namespace) -> None:
@@ -83,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
         ("nuscenes", _nuscenes, "nuScenes: infos + GT database (mmdet3d)"),
         ("lyft", _lyft, "Lyft: infos, split by SRC/{train,val}.txt (mmdet3d)"),
         ("waymo", _waymo, "Waymo tfrecords: KITTI-format frames, infos, GT database (mmdet3d)"),
+        ("semantickitti", _semantickitti, "SemanticKITTI sequences: point-segmentation infos (mmdet3d's format)"),
     ):
         sub = formats.add_parser(name, help=helptext)
         sub.add_argument("src", type=Path, help="the dataset's root folder")
