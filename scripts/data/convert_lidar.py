@@ -3,7 +3,8 @@
 Input (see extensions/io/labels.py for the label format)::
 
     <root>/points/<id>.bin | <id>.pcd
-    <root>/labels/<id>.txt
+    <root>/labels/<id>.txt     boxes, and/or
+    <root>/labels/<id>.label   per-point classes (SemanticKITTI's encoding, extensions/io/point_labels.py)
     <root>/splits/train.txt and/or val.txt
 
 Output, in <root>, each file written whole or not at all::
@@ -29,7 +30,8 @@ import numpy as np
 from extensions.classes import DRIVING_CLASSES
 from extensions.geometry import centre_to_bottom, points_in_box
 from extensions.io.fields import TRAINING_FILL
-from extensions.io.labels import read_labels
+from extensions.io.labels import Labels, read_labels
+from extensions.io.point_labels import read_point_labels
 from extensions.io.points import read_points
 from mmlab_core.cli import run
 from mmlab_core.errors import DataFormatError
@@ -54,8 +56,10 @@ def read_split(root: Path, split: str) -> list[tuple[str, Path]]:
             raise DataFormatError(
                 split_file, f"frame {frame_id}: neither points/{frame_id}.bin nor .pcd exists", number
             )
-        if not (root / "labels" / f"{frame_id}.txt").exists():
-            raise DataFormatError(split_file, f"frame {frame_id}: labels/{frame_id}.txt does not exist", number)
+        if not any((root / "labels" / f"{frame_id}{ext}").exists() for ext in (".txt", ".label")):
+            raise DataFormatError(
+                split_file, f"frame {frame_id}: neither labels/{frame_id}.txt (boxes) nor .label (points) exists", number
+            )
         frames.append((frame_id, found))
     return frames
 
@@ -63,7 +67,8 @@ def read_split(root: Path, split: str) -> list[tuple[str, Path]]:
 def build_infos(root: Path, split: str, classes=DRIVING_CLASSES, dims: int = 4) -> dict:
     data_list = []
     for index, (frame_id, points_path) in enumerate(read_split(root, split)):
-        labels = read_labels(root / "labels" / f"{frame_id}.txt", classes)
+        box_file, point_file = (root / "labels" / f"{frame_id}{ext}" for ext in (".txt", ".label"))
+        labels = read_labels(box_file, classes) if box_file.exists() else Labels([], np.zeros((0, 7), np.float32))
         points = read_points(points_path, dims, TRAINING_FILL)
         instances = []
         for name, box in zip(labels.names, labels.boxes, strict=True):
@@ -74,14 +79,16 @@ def build_infos(root: Path, split: str, classes=DRIVING_CLASSES, dims: int = 4) 
                     num_lidar_pts=int(points_in_box(points, box).sum()),
                 )
             )
-        data_list.append(
-            dict(
-                sample_idx=index,
-                frame_id=frame_id,
-                lidar_points=dict(lidar_path=str(points_path.relative_to(root)), num_pts_feats=dims),
-                instances=instances,
-            )
+        info = dict(
+            sample_idx=index,
+            frame_id=frame_id,
+            lidar_points=dict(lidar_path=str(points_path.relative_to(root)), num_pts_feats=dims),
+            instances=instances,
         )
+        if point_file.exists():
+            read_point_labels(point_file, len(points))  # one label per point, or a paragraph naming the file
+            info["pts_semantic_mask_path"] = str(point_file.relative_to(root))
+        data_list.append(info)
     metainfo = dict(classes=list(classes), categories={c: i for i, c in enumerate(classes)}, dataset="custom-lidar")
     return dict(metainfo=metainfo, data_list=data_list)
 

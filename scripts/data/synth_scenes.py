@@ -12,7 +12,9 @@ MIN_POINTS points is not labelled. Frames are written in the custom LiDAR format
     <out>/labels/000000.txt     class x y z dx dy dz yaw   (LiDAR frame, box centre)
     <out>/splits/{train,val}.txt
 
-and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
+with ``--point-labels``, each point's class as SemanticKITTI does it (``<out>/labels/000000.label``,
+uint32: the raw class id in the low 16 bits, the object's instance number in the high ones; see
+extensions/classes.py for the ids); and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
 (``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``) and the
 multi-sensor JSON frames that tie them together (``<out>/frames/*.json``);
 with ``--kitti``, the same frames in KITTI layout (``<out>/kitti``).
@@ -27,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from extensions.classes import DRIVING_CLASSES
+from extensions.classes import DRIVING_CLASSES, RAW_IDS
 from extensions.geometry import bev_corners
 from extensions.io.labels import format_labels
+from extensions.io.point_labels import write_point_labels
 from extensions.io.points import write_bin
 from mmlab_core.cli import run
 from scripts.data.synth_lidar import MAX_RANGE, SENSOR_HEIGHT, blob_surface, box_surface, ground, occlude
@@ -39,6 +42,7 @@ SIZES = {"Car": (4.1, 1.7, 1.56), "Pedestrian": (0.8, 0.6, 1.73), "Cyclist": (1.
 SPREAD = {"Car": (0.8, 1.22), "Pedestrian": (0.85, 1.15), "Cyclist": (0.9, 1.1)}
 SHARE = {"Car": 0.6, "Pedestrian": 0.25, "Cyclist": 0.15}
 INTENSITY = {"Car": 0.55, "Pedestrian": 0.3, "Cyclist": 0.4}
+KIND = {"Car": RAW_IDS["car"], "Pedestrian": RAW_IDS["person"], "Cyclist": RAW_IDS["bicyclist"]}
 # where objects are placed: (nearest, farthest, widest |y|) in metres; the default lies inside the full-size
 # detectors' range (x 0..69.12 m, |y| <= 39.68 m) with a margin
 FIELD = (3.0, 66.0, 37.0)
@@ -51,6 +55,7 @@ class Frame:
     points: np.ndarray  # (N, 4) float32
     names: list[str]
     boxes: np.ndarray  # (M, 7) float32, centre z
+    point_labels: np.ndarray  # (N,) uint32, SemanticKITTI's encoding (instance << 16 | raw class id)
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Solid:
     box: np.ndarray  # x, y, z (centre), dx, dy, dz, yaw; a blob's bounding box
     intensity: float
     blob: bool = False
+    kind: int = RAW_IDS["other-object"]  # its SemanticKITTI raw class id
 
 
 def _overlaps(a: np.ndarray, b: np.ndarray, gap: float) -> bool:
@@ -107,29 +113,32 @@ def _clutter(rng: np.random.Generator, taken: list[np.ndarray], field) -> list[S
     """What is not an object: walls, poles, trees, bushes, and bins, crates and kiosks of parked-object size."""
     solids: list[Solid] = []
 
-    def add(size, intensity, yaw=None, blob=False, side=0.0) -> np.ndarray | None:
+    def add(size, intensity, kind: str, yaw=None, blob=False, side=0.0) -> np.ndarray | None:
         box = _place(rng, np.asarray(size, float), taken, field, yaw=yaw, side=side)
         if box is not None:
             taken.append(box)
-            solids.append(Solid(box, float(np.clip(intensity + rng.normal(0, 0.05), 0, 1)), blob))
+            solids.append(Solid(box, float(np.clip(intensity + rng.normal(0, 0.05), 0, 1)), blob, RAW_IDS[kind]))
         return box
 
     for _ in range(rng.integers(1, 3)):  # walls along the road
-        add((rng.uniform(8, 25), 0.3, rng.uniform(1.0, 3.0)), rng.uniform(0.2, 0.5), yaw=rng.normal(0, 0.08), side=10)
+        wall = (rng.uniform(8, 25), 0.3, rng.uniform(1.0, 3.0))
+        add(wall, rng.uniform(0.2, 0.5), "building", yaw=rng.normal(0, 0.08), side=10)
     for _ in range(rng.integers(2, 7)):  # poles
-        add((0.25, 0.25, rng.uniform(4, 8)), rng.uniform(0.3, 0.7))
+        add((0.25, 0.25, rng.uniform(4, 8)), rng.uniform(0.3, 0.7), "pole")
     for _ in range(rng.integers(1, 5)):  # trees: a trunk, then a crown above it
         height = rng.uniform(1.8, 3.0)
-        trunk = add((0.35, 0.35, height), 0.25)
+        trunk = add((0.35, 0.35, height), 0.25, "trunk")
         if trunk is not None:
             radius = rng.uniform(1.2, 2.4)
             crown = np.r_[trunk[:2], -SENSOR_HEIGHT + height + radius * 0.8, 2 * radius, 2 * radius, 1.6 * radius, 0]
-            solids.append(Solid(crown.astype(np.float32), float(rng.uniform(0.1, 0.3)), blob=True))
+            vegetation = RAW_IDS["vegetation"]
+            solids.append(Solid(crown.astype(np.float32), float(rng.uniform(0.1, 0.3)), blob=True, kind=vegetation))
     for _ in range(rng.integers(1, 5)):  # bushes
-        add(rng.uniform(0.8, 2.5, 3) * [1, 1, 0.6], rng.uniform(0.1, 0.3), blob=True)
+        add(rng.uniform(0.8, 2.5, 3) * [1, 1, 0.6], rng.uniform(0.1, 0.3), "vegetation", blob=True)
     negatives = ((0.7, 0.6, 1.1), (1.2, 1.0, 1.3), (2.4, 2.0, 2.5), (3.5, 1.8, 0.9))  # bins, a kiosk, a crate
     for _ in range(rng.integers(2, 6)):
-        add(np.array(negatives[rng.integers(len(negatives))]) * rng.uniform(0.85, 1.15, 3), rng.uniform(0.3, 0.7))
+        size = np.array(negatives[rng.integers(len(negatives))]) * rng.uniform(0.85, 1.15, 3)
+        add(size, rng.uniform(0.3, 0.7), "other-object")
     return solids
 
 
@@ -146,7 +155,7 @@ def _sample(rng: np.random.Generator, solid: Solid) -> np.ndarray:
 def make_frame(seed: int, field: tuple[float, float, float] = FIELD) -> Frame:
     rng = np.random.default_rng(seed)
     names, boxes = _objects(rng, field)
-    solids = [Solid(box, INTENSITY[name]) for name, box in zip(names, boxes, strict=True)]
+    solids = [Solid(box, INTENSITY[name], kind=KIND[name]) for name, box in zip(names, boxes, strict=True)]
     solids += _clutter(rng, list(boxes), field)
     floor = ground(rng)
     parts = [np.concatenate([floor, rng.uniform(0.05, 0.15, (len(floor), 1))], 1)]
@@ -161,7 +170,16 @@ def make_frame(seed: int, field: tuple[float, float, float] = FIELD) -> Frame:
     points, owner = points[inside].astype(np.float32), owner[inside]
     seen = [i for i in range(len(names)) if (owner == i).sum() >= MIN_POINTS]
     labelled = np.array([boxes[i] for i in seen], dtype=np.float32).reshape(-1, 7)
-    return Frame(points[rng.permutation(len(points))], [names[i] for i in seen], labelled)
+    order = rng.permutation(len(points))
+    return Frame(points[order], [names[i] for i in seen], labelled, point_labels(owner[order], solids, len(names)))
+
+
+def point_labels(owner: np.ndarray, solids: list[Solid], objects: int) -> np.ndarray:
+    """SemanticKITTI's encoding of each point's owner: ground (-1) is road; an object gets its class and its
+    instance number (1-based) in the high 16 bits; everything else its solid's kind."""
+    kinds = np.array([RAW_IDS["road"]] + [s.kind for s in solids], np.uint32)
+    instance = np.where((owner >= 0) & (owner < objects), owner + 1, 0).astype(np.uint32)
+    return kinds[owner + 1] | (instance << 16)
 
 
 def generate(
@@ -172,6 +190,7 @@ def generate(
     camera: bool = False,
     kitti: bool = False,
     field: tuple[float, float, float] = FIELD,
+    point_labels: bool = False,
 ) -> dict:
     """Write ``train + val`` frames, objects placed in ``field`` (see FIELD); returns a summary."""
     for sub in ("points", "labels", "splits"):
@@ -182,6 +201,8 @@ def generate(
         frame = make_frame(seed * 100_003 + index, field)
         write_bin(out / "points" / f"{frame_id}.bin", frame.points)
         (out / "labels" / f"{frame_id}.txt").write_text(format_labels(frame.names, frame.boxes))
+        if point_labels:
+            write_point_labels(out / "labels" / f"{frame_id}.label", frame.point_labels)
         frames[frame_id] = frame
     (out / "splits" / "train.txt").write_text("".join(f"{i}\n" for i in ids[:train]))
     (out / "splits" / "val.txt").write_text("".join(f"{i}\n" for i in ids[train:]))
@@ -217,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--camera", action="store_true", help="also write camera images and COCO JSON")
     parser.add_argument("--kitti", action="store_true", help="also write the frames in KITTI layout (<out>/kitti)")
+    parser.add_argument("--point-labels", action="store_true", help="also write each point's class (labels/*.label)")
     args = parser.parse_args(argv)
-    summary = generate(args.out, args.train, args.val, args.seed, args.camera, args.kitti)
+    summary = generate(args.out, args.train, args.val, args.seed, args.camera, args.kitti, point_labels=args.point_labels)
     print(f"wrote {summary['frames']} frames with {summary['objects']} objects to {summary['root']}")
     return 0
 
