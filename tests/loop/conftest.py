@@ -9,6 +9,7 @@ import pytest
 from mmlab_core.settings import current
 from tests.helpers.learned import LEARNED_CONFIG, LEARNED_EPOCHS, run_module
 from tests.loop.infer_model import deployed, infer_here  # noqa: F401 (the infer tests' shared fixtures)
+from tests.loop.seg_model import segmented  # noqa: F401
 
 
 @pytest.fixture(scope="session")

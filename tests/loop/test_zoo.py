@@ -126,3 +126,15 @@ def test_an_upstream_config_in_mmdet_2x_form_is_reported_as_such(tmp_path):
     upstream = replace(by_name("nuImages Mask R-CNN"), config="nuimages/mask-rcnn_r50_fpn_1x_nuim.py")
     config = probe(upstream, tmp_path / "nuim.json")["stages"]["config"]
     assert config["ok"] is False and "mmdet 2.x form" in config["reason"], config
+
+
+@pytest.mark.slow
+def test_lidar_segmentation_family_trains_and_predicts_on_spconv(log_dir):
+    """Cylinder3D: cylindrical voxels on spconv 2 (the mmdet3d patch that takes it off mmcv's CUDA-only sparse
+    conv), a training step and one label per point of the real KITTI scan."""
+    result = _run("Cylinder3D", log_dir)
+    stages = result["stages"]
+    failed = {s: e.get("reason") for s, e in stages.items() if not e.get("ok")}
+    assert not failed, f"{result['name']}: {failed} (log: {result['log']})"
+    assert math.isfinite(stages["train"]["loss"]) and stages["train"]["changed_params"] > 0
+    assert stages["predict"]["points"] > 10_000 and stages["predict"]["classes"], stages["predict"]

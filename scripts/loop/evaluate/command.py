@@ -1,5 +1,6 @@
 """Evaluate a checkpoint on a config's test set: a metrics table, a JSON file,
-and bird's-eye-view pictures (points, ground truth, predictions) of a few frames.
+and bird's-eye-view pictures (points, ground truth, predictions) of a few frames;
+for a segmentation model, mIoU and per-class IoU, and the points coloured by class.
 
 ``python -m scripts.loop.evaluate CONFIG CHECKPOINT [--frames N] [--work-dir DIR]``
 writes ``metrics.json`` and ``bev_<frame>.png`` to
@@ -21,6 +22,7 @@ from mmlab_core.files import atomic_write
 from mmlab_core.settings import current
 from scripts.loop.common import quiet, tracking
 from scripts.loop.common.checks import check_checkpoint, check_dataset, load_config
+from scripts.loop.evaluate.seg_pictures import is_segmentor, render_seg_frames
 
 SCORE_TO_DRAW = 0.3
 DRAWN_RANGE = [0, -40, -3, 70, 40, 1]  # what a picture covers when the config has no point_cloud_range
@@ -121,8 +123,10 @@ def evaluate(
     # config logged to MLflow stays as loaded
     metrics = run_test(copy.deepcopy(cfg), checkpoint, out, progress)
     atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
-    pictures = render_frames(copy.deepcopy(cfg), checkpoint, out, frames)
-    headline = {k: v for k, v in metrics.items() if "mAP" in k} or metrics  # the metric logged the full table
+    draw = render_seg_frames if is_segmentor(cfg) else render_frames
+    pictures = draw(copy.deepcopy(cfg), checkpoint, out, frames)
+    # the metric logged the full table (per-class AP, or per-class IoU)
+    headline = {k: v for k, v in metrics.items() if "mAP" in k or k in ("miou", "acc")} or metrics
     print(f"metrics: {out / 'metrics.json'} (" + ", ".join(f"{k} {v:.3f}" for k, v in headline.items()) + ")")
     print("pictures: " + ", ".join(str(p) for p in pictures))
     files = [out / "metrics.json", *pictures]
