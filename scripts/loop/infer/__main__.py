@@ -5,7 +5,9 @@ a JSON-lines file and a rerun recording.
 [--score-thr 0.3] [--runtime R] [--realtime]``
 
 MODEL is the folder ``nox -s deploy`` wrote (ONNX Runtime by default) or a config with ``--checkpoint``
-(PyTorch). Throughput and per-stage latency are printed, written to ``OUT/stats.json`` and logged to MLflow.
+(PyTorch). A segmentation model (a config with --checkpoint; PyTorch only) writes each cloud with a ``labels``
+field instead of boxes. Throughput and per-stage latency are printed, written to ``OUT/stats.json`` and logged
+to MLflow.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from mmlab_core.settings import current
 from scripts.loop.common import quiet, tracking
 from scripts.loop.infer import realtime
 from scripts.loop.infer.frame import RUNTIMES
-from scripts.loop.infer.model import load_detector
+from scripts.loop.infer.model import load_model
 from scripts.loop.infer.pipeline import infer
 from scripts.loop.infer.sources import reading_of, reading_options
 
@@ -49,7 +51,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     quiet.install()
-    spec, cfg, detector = load_detector(args.model, args.checkpoint, args.runtime)
+    spec, cfg, detector = load_model(args.model, args.checkpoint, args.runtime)
     out = args.out or current().checkpoints / "infer" / args.input.name.removesuffix(".bag")
     reading = reading_of(args)
     stats = infer(detector, args.input, out, reading, args.score_thr, realtime=args.realtime)

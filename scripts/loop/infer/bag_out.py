@@ -66,23 +66,20 @@ class BagOut:
             )
         return self.connections[topic]
 
+    def header(self, frame):
+        """The frame's cloud's header, or for a folder's frame one in ``lidar`` stamped like the frame."""
+        if frame.header is not None:
+            return frame.header
+        stamp = build(
+            self.store, "builtin_interfaces/msg/Time", sec=frame.stamp_ns // 10**9, nanosec=frame.stamp_ns % 10**9
+        )
+        return build(self.store, "std_msgs/msg/Header", frame_id="lidar", stamp=stamp)
+
     def write(self, frame, detections) -> None:
         """The frame's cloud (its raw message, or one built from the points: a folder's frame, a cloud moved
         into another frame) and its detections, in the frame's header's frame."""
         cloud, markers, objects = self._topic(frame.topic or FOLDER_TOPIC)
-        header, raw = frame.header, frame.raw
-        if header is None:
-            header = build(
-                self.store,
-                "std_msgs/msg/Header",
-                frame_id="lidar",
-                stamp=build(
-                    self.store,
-                    "builtin_interfaces/msg/Time",
-                    sec=frame.stamp_ns // 10**9,
-                    nanosec=frame.stamp_ns % 10**9,
-                ),
-            )
+        header, raw = self.header(frame), frame.raw
         if raw is None:
             raw = self._serialize(cloud_message(self.store, header, frame.points), POINTCLOUD2)
         self.writer.write(cloud, frame.stamp_ns, raw)

@@ -65,11 +65,43 @@ def resolve(model: str, checkpoint: str | None, runtime: str | None) -> ModelSpe
     return ModelSpec(model, checkpoint, None, "pytorch")
 
 
-def load_detector(model: str, checkpoint: str | None, runtime: str | None):
-    """The checked model spec and its FrameDetector."""
-    from scripts.loop.infer.frame import FrameDetector
+def load_model(model: str, checkpoint: str | None, runtime: str | None, segmentors: bool = True):
+    """The checked model spec, its config, and its FrameDetector, or its FrameSegmenter for a segmentation model
+    (PyTorch only: anything else is refused with a paragraph, as is any segmentor unless ``segmentors``)."""
+    from scripts.loop.evaluate.seg_pictures import is_segmentor
 
+    if Path(model).suffix == ".py" and runtime in ("onnxruntime", "openvino") and is_segmentor(load_config(model)):
+        raise _no_export(model, f"--runtime {runtime}")
     spec = resolve(model, checkpoint, runtime)
     cfg = load_config(spec.config)
+    segmentor = is_segmentor(cfg)
+    if segmentor and spec.onnx is not None:
+        raise _no_export(spec.config, f"the deployed folder {model}")
+    if segmentor and not segmentors:
+        raise UsageError(
+            f"{spec.config} is a segmentation model: it gives every point a class and draws no boxes, which "
+            "auto-labelling and the ROS 2 node publish. Run it with `nox -s infer -- "
+            f"{spec.config} INPUT --checkpoint {spec.checkpoint}`, which writes the labelled clouds."
+        )
     check_checkpoint(cfg, spec.checkpoint, spec.config)
+    if segmentor:
+        from scripts.loop.infer.segment import FrameSegmenter
+
+        return spec, cfg, FrameSegmenter(cfg, spec.checkpoint)
+    from scripts.loop.infer.frame import FrameDetector
+
     return spec, cfg, FrameDetector(cfg, spec.checkpoint, spec.runtime, spec.onnx)
+
+
+def load_detector(model: str, checkpoint: str | None, runtime: str | None):
+    """The checked model spec, its config and its FrameDetector (a segmentation model is refused)."""
+    return load_model(model, checkpoint, runtime, segmentors=False)
+
+
+def _no_export(config: str, what: str) -> UsageError:
+    return UsageError(
+        f"{config} is a segmentation model, and {what} needs its exported graph, which does not exist: mmdeploy "
+        "1.3.1 has no task for mmdet3d's segmentors (MinkUNet, Cylinder3D, SPVCNN ...), so `nox -s deploy` "
+        f"cannot export it. Run it in PyTorch instead: `nox -s infer -- {config} INPUT --checkpoint CKPT "
+        "--runtime pytorch`."
+    )

@@ -4,6 +4,7 @@ staging folder beside OUT that is renamed to OUT only when the whole input went 
 
 from __future__ import annotations
 
+import functools
 import json
 import resource
 import sys
@@ -19,8 +20,10 @@ from scripts.loop.infer import sources
 from scripts.loop.infer.bag_out import BagOut, bag_name
 from scripts.loop.infer.frame import STAGES, FrameDetector, Timer
 from scripts.loop.infer.intensity import watched
+from scripts.loop.infer.labels_out import LabelRecords, LabelsBagOut
 from scripts.loop.infer.realtime import Pacer
 from scripts.loop.infer.records import Records
+from scripts.loop.infer.segment import FrameSegmenter
 
 
 def frames_of(
@@ -65,8 +68,18 @@ def summary(latencies: dict[str, list[float]], frames: int, wall_s: float) -> di
     )
 
 
+def writers(model, score_thr: float) -> tuple:
+    """The per-frame function of ``model`` and the classes that write its results: boxes (BagOut, Records)
+    for a detector, labelled clouds (scripts/loop/infer/labels_out.py) for a segmentation model."""
+    if isinstance(model, FrameSegmenter):
+        records = functools.partial(LabelRecords, classes=model.classes, palette=model.palette)
+        return model.segment, LabelsBagOut, records
+    records = functools.partial(Records, classes=model.classes)
+    return functools.partial(model.detect, score_thr=score_thr), BagOut, records
+
+
 def infer(
-    detector: FrameDetector,
+    detector: FrameDetector | FrameSegmenter,
     path: Path,
     out: Path,
     reading: sources.Reading | None = None,
@@ -74,9 +87,10 @@ def infer(
     progress: bool = True,
     realtime: bool = False,
 ) -> dict:
-    """Detections for every cloud of ``path`` into ``out``: the detections bag, ``detections.jsonl``,
-    ``recording.rrd`` and ``stats.json``; returns the figures written to ``stats.json``. ``realtime`` replays
-    the input at its recorded rate and reports the frames that missed it (scripts/loop/infer/realtime.py)."""
+    """Detections (or a segmentation model's labelled clouds) for every cloud of ``path`` into ``out``: the
+    detections bag, ``detections.jsonl``, ``recording.rrd`` and ``stats.json``; returns the figures written to
+    ``stats.json``. ``realtime`` replays the input at its recorded rate and reports the frames that missed it
+    (scripts/loop/infer/realtime.py)."""
     from tqdm import tqdm
 
     kind = sources.kind_of(path)
@@ -85,12 +99,13 @@ def infer(
     frames, total, reader = frames_of(path, kind, reading or sources.Reading(), detector.dims, detector.intensity_range)
     latencies: dict[str, list[float]] = {stage: [] for stage in STAGES}
     pacer = Pacer() if realtime else None
+    predict, bag_out, records_out = writers(detector, score_thr)
     try:
         with atomic_dir(out) as stage_dir:
-            records = Records(stage_dir / "detections.jsonl", stage_dir / "recording.rrd", detector.classes)
+            records = records_out(stage_dir / "detections.jsonl", stage_dir / "recording.rrd")
             start, count = time.perf_counter(), 0
             try:
-                with BagOut(stage_dir / bag_name(out_kind), out_kind, store, detector.classes) as bag:
+                with bag_out(stage_dir / bag_name(out_kind), out_kind, store, detector.classes) as bag:
                     bar = tqdm(
                         frames,
                         total=total,
@@ -105,11 +120,11 @@ def infer(
                         timer.seconds["decode"] = frame.decode_s
                         if pacer:
                             pacer.arrive(frame.stamp_ns, frame.decode_s)
-                        detections = detector.detect(frame.points, timer, score_thr)
+                        result = predict(frame.points, timer)
                         if pacer:
                             pacer.done()
-                        bag.write(frame, detections)
-                        records.write(count, frame, detections, timer.seconds)
+                        bag.write(frame, result)
+                        records.write(count, frame, result, timer.seconds)
                         for stage, seconds in timer.seconds.items():
                             latencies[stage].append(seconds)
                         count += 1

@@ -38,19 +38,19 @@ class Records:
         self.recording.save(str(rrd))
         self.recording.log("/", rr.ViewCoordinates.RIGHT_HAND_Z_UP, static=True)
 
+    def frame(self, index: int, frame, seconds: dict, **found) -> None:
+        """One line of the JSON-lines file (the frame, ``found`` and the stage latencies), and the recording's
+        time lines moved to this frame."""
+        line = dict(frame=index, stamp_ns=int(frame.stamp_ns), name=frame.name, **found)
+        line["latency_ms"] = {k: round(v * 1000, 3) for k, v in seconds.items()}
+        self.lines.write(json.dumps(line) + "\n")
+        self.recording.set_time("frame", sequence=index)
+        self.recording.set_time("stamp", timestamp=np.datetime64(int(frame.stamp_ns), "ns"))
+
     def write(self, index: int, frame, detections, seconds: dict) -> None:
         found = objects(detections, self.classes)
-        line = dict(
-            frame=index,
-            stamp_ns=int(frame.stamp_ns),
-            name=frame.name,
-            objects=found,
-            latency_ms={k: round(v * 1000, 3) for k, v in seconds.items()},
-        )
-        self.lines.write(json.dumps(line) + "\n")
+        self.frame(index, frame, seconds, objects=found)
         rr, rec = self.rr, self.recording
-        rec.set_time("frame", sequence=index)
-        rec.set_time("stamp", timestamp=np.datetime64(int(frame.stamp_ns), "ns"))
         rec.log("lidar/points", rr.Points3D(frame.points[:, :3]))
         rec.log(
             "lidar/boxes",
