@@ -58,7 +58,9 @@ def read_split(root: Path, split: str) -> list[tuple[str, Path]]:
             )
         if not any((root / "labels" / f"{frame_id}{ext}").exists() for ext in (".txt", ".label")):
             raise DataFormatError(
-                split_file, f"frame {frame_id}: neither labels/{frame_id}.txt (boxes) nor .label (points) exists", number
+                split_file,
+                f"frame {frame_id}: neither labels/{frame_id}.txt (boxes) nor .label (points) exists",
+                number,
             )
         frames.append((frame_id, found))
     return frames

@@ -240,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kitti", action="store_true", help="also write the frames in KITTI layout (<out>/kitti)")
     parser.add_argument("--point-labels", action="store_true", help="also write each point's class (labels/*.label)")
     args = parser.parse_args(argv)
-    summary = generate(args.out, args.train, args.val, args.seed, args.camera, args.kitti, point_labels=args.point_labels)
+    summary = generate(
+        args.out, args.train, args.val, args.seed, args.camera, args.kitti, point_labels=args.point_labels
+    )
     print(f"wrote {summary['frames']} frames with {summary['objects']} objects to {summary['root']}")
     return 0
 

@@ -1,11 +1,12 @@
 """A config with a dict keyed by int (mmdet3d's SemanticKITTI label map) is logged to MLflow.
 
-patches/mmengine/visualization-flatten-config-keys-that-are-not-strings-for.patch
+patches/mmengine/visualization-flatten-config-keys-that-are-not-strings-for-m.patch
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
 
 def test_config_with_int_keys_is_logged_as_mlflow_params(tmp_path: Path):
     import mlflow

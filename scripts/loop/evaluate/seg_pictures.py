@@ -38,7 +38,9 @@ def render_seg_bev(points: np.ndarray, truth: np.ndarray | None, pred: np.ndarra
         ax.set_title(f"{path.stem.removeprefix('seg_')}: {title}")
         ax.set_xlabel("x (m)")
         ax.set_ylabel("y (m)")
-    handles = [Patch(color=np.asarray(c) / 255.0, label=n) for n, c in zip(meta["classes"], meta["palette"])]
+    handles = [
+        Patch(color=np.asarray(c) / 255.0, label=n) for n, c in zip(meta["classes"], meta["palette"], strict=True)
+    ]
     axes[0][-1].legend(handles=handles, loc="upper right", fontsize=8)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

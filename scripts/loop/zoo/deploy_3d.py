@@ -23,7 +23,7 @@ MONO_HEADS = ("SMOKEMono3DHead",)  # the one head whose raw outputs the mono-det
 
 def with_export_facts(family: Family) -> Family:
     """The family with the deploy config mmdeploy's task is tried with, or why no task fits (``no_export``)."""
-    if family.scope != "mmdet3d" or family.deploy or family.config is None and not family.missing:
+    if family.scope != "mmdet3d" or family.deploy or (family.config is None and not family.missing):
         return family
     if family.kind in ("lidar", "multimodal") and family.name not in NO_TASK_BY_NAME:
         return replace(family, deploy=VOXEL_DEPLOY)
