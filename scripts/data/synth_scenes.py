@@ -12,9 +12,8 @@ MIN_POINTS points is not labelled. Frames are written in the custom LiDAR format
     <out>/labels/000000.txt     class x y z dx dy dz yaw   (LiDAR frame, box centre)
     <out>/splits/{train,val}.txt
 
-with ``--point-labels``, each point's class as SemanticKITTI does it (``<out>/labels/000000.label``,
-uint32: the raw class id in the low 16 bits, the object's instance number in the high ones; see
-extensions/classes.py for the ids); and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
+with ``--point-labels``, each point's class as SemanticKITTI stores it (``<out>/labels/000000.label``; see
+extensions/io/point_labels.py and the ids in extensions/classes.py); and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
 (``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``) and the
 multi-sensor JSON frames that tie them together (``<out>/frames/*.json``);
 with ``--kitti``, the same frames in KITTI layout (``<out>/kitti``).
@@ -240,9 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kitti", action="store_true", help="also write the frames in KITTI layout (<out>/kitti)")
     parser.add_argument("--point-labels", action="store_true", help="also write each point's class (labels/*.label)")
     args = parser.parse_args(argv)
-    summary = generate(
-        args.out, args.train, args.val, args.seed, args.camera, args.kitti, point_labels=args.point_labels
-    )
+    summary = generate(args.out, args.train, args.val, args.seed, args.camera, args.kitti, FIELD, args.point_labels)
     print(f"wrote {summary['frames']} frames with {summary['objects']} objects to {summary['root']}")
     return 0
 
