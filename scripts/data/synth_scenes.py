@@ -13,8 +13,8 @@ MIN_POINTS points is not labelled. Frames are written in the custom LiDAR format
     <out>/splits/{train,val}.txt
 
 with ``--point-labels``, each point's class as SemanticKITTI stores it (``<out>/labels/000000.label``; see
-extensions/io/point_labels.py and the ids in extensions/classes.py); and, with ``--camera``, a forward camera view with 2D boxes as COCO JSON
-(``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``) and the
+extensions/io/point_labels.py and the ids in extensions/classes.py); and, with ``--camera``, a forward
+camera view with 2D boxes as COCO JSON (``<out>/camera/images/*.png``, ``<out>/camera/{train,val}.json``) and the
 multi-sensor JSON frames that tie them together (``<out>/frames/*.json``);
 with ``--kitti``, the same frames in KITTI layout (``<out>/kitti``).
 """
