@@ -41,7 +41,12 @@ def refusal(model_cfg, kind: str) -> str:
     head = (model.get("bbox_head") or model.get("pts_bbox_head") or {}).get("type", "")
     voxel = (model.get("data_preprocessor") or {}).get("voxel", False)
     causes = []
-    if kind == "mono3d" and head not in MONO_HEADS:
+    if kind == "mono3d" and head == "MonoFlexHead":
+        causes.append(
+            "its mono-detection graph calls the head with features only, and MonoFlexHead.forward also needs the "
+            "images' meta (batch_img_metas: its edge fusion reads the padded image size from them)"
+        )
+    elif kind == "mono3d" and head not in MONO_HEADS:
         causes.append(
             "its mono-detection graph keeps the head's first two outputs and decodes them as one level (SMOKE's "
             f"form); {head} has more levels and outputs (direction, centerness, ...) than that carries"
